@@ -1,0 +1,126 @@
+//! Cached outputs of real runs, one JSON file per section, keyed by a hash of everything the
+//! outputs depend on: the section's programs, the library crate's sources, `Cargo.lock` and the
+//! scale. Full-scale outputs are committed under `book/_outputs/`; smoke ones stay in `target/`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::fsutil::write_atomic;
+use crate::parse::{Book, Page};
+use crate::program::Programs;
+use crate::workspace::Paths;
+
+pub use d2l_capture::Scale;
+
+/// One item a cell printed or displayed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Output {
+    /// Text on stdout.
+    Stdout {
+        /// The text.
+        text: String,
+    },
+    /// Text on stderr.
+    Stderr {
+        /// The text.
+        text: String,
+    },
+    /// An SVG image (a plot).
+    Svg {
+        /// The SVG document.
+        svg: String,
+    },
+}
+
+/// The outputs of one section at one scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectionOutputs {
+    /// The hash of what the outputs depend on.
+    pub key: String,
+    /// `full` or `smoke`.
+    pub scale: String,
+    /// Wall time of the run, in seconds (all frameworks).
+    pub seconds: f64,
+    /// Per framework, per cell index, what the cell printed and displayed.
+    pub frameworks: BTreeMap<String, BTreeMap<usize, Vec<Output>>>,
+}
+
+/// The name of a scale.
+pub fn scale_name(scale: Scale) -> &'static str {
+    match scale {
+        Scale::Full => "full",
+        Scale::Smoke => "smoke",
+    }
+}
+
+/// Parses a scale name.
+pub fn parse_scale(name: &str) -> anyhow::Result<Scale> {
+    match name {
+        "full" => Ok(Scale::Full),
+        "smoke" => Ok(Scale::Smoke),
+        other => anyhow::bail!("unknown scale `{other}`: use `full` or `smoke`"),
+    }
+}
+
+/// Where a section's outputs live at a scale.
+pub fn path(book: &Book, paths: &Paths, page: &Page, scale: Scale) -> PathBuf {
+    let rel = page.src.with_extension("json");
+    match scale {
+        Scale::Full => book.dir.join("_outputs").join(rel),
+        Scale::Smoke => paths.work.join("outputs-smoke").join(rel),
+    }
+}
+
+/// The hash of what a section's outputs depend on, computed once per build for the shared part.
+pub struct KeyBase(Sha256);
+
+impl KeyBase {
+    /// Hashes the tool version, the library crate, the capture crate and `Cargo.lock`.
+    pub fn new(book: &Book, paths: &Paths) -> anyhow::Result<KeyBase> {
+        let mut h = Sha256::new();
+        h.update(concat!("d2l-book ", env!("CARGO_PKG_VERSION"), "\n"));
+        let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../d2l-capture");
+        for dir in [crate::library::crate_dir(book), capture] {
+            for file in crate::library::crate_sources(&dir) {
+                let bytes = std::fs::read(&file).with_context(|| format!("failed to read `{}`", file.display()))?;
+                let rel = file.strip_prefix(&dir).unwrap_or(&file);
+                h.update(format!("{}\n{}\n", rel.display(), bytes.len()));
+                h.update(&bytes);
+            }
+        }
+        if let Ok(lock) = std::fs::read(paths.root.join("Cargo.lock")) {
+            h.update(&lock);
+        }
+        Ok(KeyBase(h))
+    }
+
+    /// The key of page `page` at `scale`.
+    pub fn key(&self, programs: &Programs, page: usize, scale: Scale) -> String {
+        let mut h = self.0.clone();
+        h.update(scale_name(scale));
+        for program in programs.of_page(page) {
+            h.update(format!("\n{}\n", program.selector));
+            h.update(&program.code.text);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Reads cached outputs, if any; a corrupt file counts as missing (it is re-run and rewritten).
+pub fn load(path: &Path) -> Option<SectionOutputs> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Writes outputs atomically.
+pub fn store(path: &Path, outputs: &SectionOutputs) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(outputs)?;
+    text.push('\n');
+    write_atomic(path, text)
+}
