@@ -119,7 +119,8 @@ fn run_with(job: &Job<'_>, mut on_event: impl FnMut(Event<'_>)) -> anyhow::Resul
     let readers = [pump(child.stdout.take().expect("piped"), tx.clone(), Line::Out), pump(child.stderr.take().expect("piped"), tx, Line::Err)];
     let started = Instant::now();
     let mut outputs: BTreeMap<usize, Vec<Output>> = BTreeMap::new();
-    let mut current: Option<usize> = None;
+    // Each stream is split at its own markers: the two arrive on separate threads.
+    let (mut current, mut current_err): (Option<usize>, Option<usize>) = (None, None);
     let mut stderr_tail = String::new();
     let mut timed_out = false;
     loop {
@@ -131,8 +132,10 @@ fn run_with(job: &Job<'_>, mut on_event: impl FnMut(Event<'_>)) -> anyhow::Resul
                     Line::Err(t) => (t, true),
                 };
                 match parse_marker(&nonce, text.trim_end_matches(['\n', '\r'])) {
-                    Some(Marker::Cell(c)) => {
-                        if !is_err && c < job.page.cells.len() {
+                    Some(Marker::Cell(c)) if c < job.page.cells.len() => {
+                        if is_err {
+                            current_err = Some(c);
+                        } else {
                             current = Some(c);
                             on_event(Event::Cell(c));
                         }
@@ -145,6 +148,7 @@ fn run_with(job: &Job<'_>, mut on_event: impl FnMut(Event<'_>)) -> anyhow::Resul
                             outputs.entry(c).or_default().push(Output::Svg { svg });
                         }
                     }
+                    Some(Marker::Cell(_)) => {}
                     None => {
                         on_event(Event::Text(text, is_err));
                         if is_err {
@@ -153,7 +157,7 @@ fn run_with(job: &Job<'_>, mut on_event: impl FnMut(Event<'_>)) -> anyhow::Resul
                                 stderr_tail.drain(..stderr_tail.len() - 8000);
                             }
                         }
-                        if let Some(c) = current {
+                        if let Some(c) = if is_err { current_err } else { current } {
                             append(outputs.entry(c).or_default(), text, is_err);
                         }
                     }
@@ -172,6 +176,7 @@ fn run_with(job: &Job<'_>, mut on_event: impl FnMut(Event<'_>)) -> anyhow::Resul
     for r in readers {
         let _ = r.join();
     }
+    let current = current.max(current_err);
     if timed_out {
         return Err(RunError::Timeout { section: job.name(), seconds: job.timeout.as_secs(), cell: job.cell_location(current) }.into());
     }

@@ -101,7 +101,7 @@ pub fn site(book: &Book, outputs: &OutputsByPage, out: &Path, options: &Options)
             prev => prev,
             next => next,
             root => cx.root(i),
-            discussion => discussion,
+            discussion => discussion.map(|url| minijinja::Value::from_safe_string(escape(&url))),
             scale_note => &options.scale_note,
             live_reload => options.live_reload,
             source => page.src.display().to_string(),

@@ -1,0 +1,161 @@
+//! The book tool on fixture books: errors at the right Markdown line, library generation,
+//! compile and run errors mapped back to the book, the output cache, and a full site build.
+
+mod common;
+
+use common::Fixture;
+
+const SUMS: &str = "book/chapter_basics/sums.md";
+const PLOTS: &str = "book/chapter_basics/plots.md";
+
+#[test]
+fn the_fixture_book_checks_clean_once_its_library_is_generated() {
+    let fx = Fixture::new("basic");
+    fx.run(&["lib"]).success();
+    let run = fx.run(&["check"]).success();
+    assert!(run.stderr.contains("checked 4 pages and 6 cells"), "{}", run.stderr);
+}
+
+#[test]
+fn parse_errors_name_the_markdown_line() {
+    let fx = Fixture::new("basic");
+    fx.edit(PLOTS, "//@hide", "//@hdie");
+    fx.edit(PLOTS, "Back to :numref:`fig_square`.", "Back to :numref:`fig_circle`.");
+    fx.edit(SUMS, "## Details\n:label:`sec_sums_details`", "## Details\n:label:`sec_plots`");
+    fx.append(PLOTS, "\n```rust\nlet unfinished = 1;\n");
+    let err = fx.run(&["check"]).failure().stderr;
+    let expect = |needle: &str, rel: &str, line: usize| {
+        let at = format!("{rel}:{line}:");
+        let found = err.split("\n\n").any(|block| block.contains(needle) && block.contains(&at));
+        assert!(found, "expected `{needle}` at {at} in:\n{err}");
+    };
+    expect("unknown directive `//@hdie`", PLOTS, fx.line_of(PLOTS, "//@hdie"));
+    expect("unresolved reference `:numref:`fig_circle``", PLOTS, fx.line_of(PLOTS, "fig_circle"));
+    expect("duplicate label `sec_plots`", SUMS, fx.line_of(SUMS, "## Details"));
+    expect("unterminated code fence", PLOTS, fx.line_of(PLOTS, "let unfinished") - 1);
+    assert!(err.contains("4 problems in the book"), "{err}");
+}
+
+#[test]
+fn unknown_citations_and_bad_math_are_reported() {
+    let fx = Fixture::new("basic");
+    fx.edit(SUMS, ":cite:`Gauss.1809`", ":cite:`Euler.1748`");
+    fx.edit(SUMS, "The sum of the first $n$ integers", "The sum of the first $\\frac{n}$ integers");
+    let err = fx.run(&["check"]).failure().stderr;
+    assert!(err.contains("unknown citation key `Euler.1748`") && err.contains(&format!("{SUMS}:{}:", fx.line_of(SUMS, "Euler"))), "{err}");
+    assert!(err.contains("invalid math") && err.contains(&format!("{SUMS}:{}:", fx.line_of(SUMS, "first $"))), "{err}");
+}
+
+#[test]
+fn the_library_is_generated_from_save_cells_and_checked() {
+    let fx = Fixture::new("basic");
+    fx.run(&["lib"]).success();
+    let module = fx.read("lib/src/generated/basics.rs");
+    assert!(module.contains("pub fn gauss_sum(n: u64) -> u64"), "{module}");
+    assert!(module.contains("/// Defined in Section 1.1 *Sums*."), "{module}");
+    assert!(fx.read("lib/src/generated/mod.rs").contains("pub use super::basics::*;"));
+    fx.run(&["lib", "--check"]).success();
+
+    fx.edit(SUMS, "n * (n + 1) / 2", "(n * n + n) / 2");
+    let err = fx.run(&["lib", "--check"]).failure().stderr;
+    assert!(err.contains("the generated library is out of date with the book"), "{err}");
+    assert!(err.contains(&format!("{SUMS}:{}", fx.line_of(SUMS, "(n * n + n) / 2"))), "{err}");
+    assert!(err.contains("run `cargo run -p d2l-book -- lib`"), "{err}");
+    fx.run(&["lib"]).success();
+    fx.run(&["lib", "--check"]).success();
+}
+
+#[test]
+fn a_save_cell_with_statements_is_an_error_at_its_line() {
+    let fx = Fixture::new("basic");
+    fx.edit(SUMS, "pub fn gauss_sum", "let oops = 1;\npub fn gauss_sum");
+    let err = fx.run(&["lib"]).failure().stderr;
+    assert!(err.contains("a `//@save` cell must hold items only") && err.contains(&format!("{SUMS}:{}:", fx.line_of(SUMS, "let oops"))), "{err}");
+}
+
+#[test]
+fn compile_errors_point_at_the_markdown_line_and_column() {
+    let fx = Fixture::new("basic");
+    fx.edit(SUMS, "println!(\"iterator total: {total}\");", "println!(\"iterator total: {}\", totl);");
+    let err = fx.run(&["eval", "--scale", "smoke"]).failure().stderr;
+    let line = fx.line_of(SUMS, "totl");
+    let col = fx.read(SUMS).lines().nth(line - 1).unwrap().find("totl").unwrap() + 1;
+    assert!(err.contains(&format!("--> {SUMS}:{line}:{col}")), "{err}");
+    assert!(err.contains("cannot find value `totl`"), "{err}");
+    assert!(err.contains(" | println!(\"iterator total: {}\", totl);"), "the Markdown source line is shown:\n{err}");
+}
+
+#[test]
+fn a_panic_names_the_section_the_cell_and_its_line() {
+    let fx = Fixture::new("basic");
+    fx.edit(PLOTS, "println!(\"hidden code, visible output\");", "println!(\"before\");\nlet v: Vec<u32> = vec![];\nprintln!(\"{}\", v[3]);");
+    let err = fx.run(&["eval", "--scale", "smoke"]).failure().stderr;
+    assert!(err.contains("chapter_basics/plots"), "{err}");
+    assert!(err.contains(&format!("the cell at {PLOTS}:{}:1 failed", fx.line_of(PLOTS, "//@hide") - 1)), "{err}");
+    assert!(err.contains(&format!("panic at {PLOTS}:{}:", fx.line_of(PLOTS, "v[3]"))), "{err}");
+    assert!(err.contains("index out of bounds"), "{err}");
+}
+
+#[test]
+fn outputs_are_cached_until_the_code_changes() {
+    let fx = Fixture::new("basic");
+    let first = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(first.contains("2 of 2 sections to run"), "{first}");
+    let again = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(again.contains("all 2 sections fresh"), "{again}");
+    assert!(!again.contains("cargo build"), "nothing is built when all outputs are fresh:\n{again}");
+
+    fx.edit(PLOTS, "hidden code, visible output", "hidden code, new output");
+    let edited = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(edited.contains("1 of 2 sections to run at scale `smoke`: chapter_basics/plots"), "{edited}");
+    let cached = fx.read("target/d2l-book/outputs-smoke/chapter_basics/plots.json");
+    assert!(cached.contains("hidden code, new output"), "{cached}");
+
+    // Full-scale outputs are a separate cache, committed with the book.
+    let full = fx.run(&["eval"]).success().stderr;
+    assert!(full.contains("2 of 2 sections to run at scale `full`"), "{full}");
+    assert!(fx.root.join("book/_outputs/chapter_basics/sums.json").is_file());
+
+    // A library change invalidates every section.
+    fx.edit("lib/src/lib.rs", "fill=\\\"steelblue\\\"", "fill=\\\"tomato\\\"");
+    let lib_changed = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(lib_changed.contains("2 of 2 sections to run"), "{lib_changed}");
+}
+
+#[test]
+fn a_corrupt_cache_file_is_run_again() {
+    let fx = Fixture::new("basic");
+    fx.run(&["eval", "--scale", "smoke"]).success();
+    std::fs::write(fx.root.join("target/d2l-book/outputs-smoke/chapter_basics/sums.json"), "{ \"key\": ").unwrap();
+    let err = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(err.contains("1 of 2 sections to run at scale `smoke`: chapter_basics/sums"), "{err}");
+}
+
+#[test]
+fn the_site_has_numbered_pages_math_tabs_outputs_and_search() {
+    let fx = Fixture::new("basic");
+    fx.run(&["build", "--scale", "smoke"]).success();
+    let html = |rel: &str| fx.read(&format!("_build/html/{rel}"));
+    let sums = html("chapter_basics/sums.html");
+    assert!(sums.contains("<span class=\"num\">1.1</span> Sums"), "numbered title");
+    assert!(sums.contains("<math display=\"block\">") && sums.contains("<span class=\"eqno\">(1.1.1)</span>"), "numbered MathML equation");
+    assert!(sums.contains("data-tab=\"loops\"") && sums.contains("data-tab=\"iterators\""), "tabs");
+    assert!(sums.contains("loop total: 5050") && sums.contains("iterator total: 5050"), "outputs of both frameworks");
+    assert!(sums.contains("<pre class=\"stderr\">a note on stderr</pre>"), "stderr is shown apart");
+    assert!(sums.contains("href=\"../chapter_basics/plots.html\">Section 1.2</a>"), "numref to a section");
+    assert!(sums.contains("href=\"../chapter_basics/sums.html#eq_gauss\">(1.1.1)</a>"), "eqref");
+    assert!(sums.contains("href=\"../bibliography.html#Gauss.1809\">Gauss, 1809</a>"), "citation");
+    assert!(sums.contains("<span class=\"num\">Table 1.1.1</span>"), "numbered table");
+    assert!(sums.contains("https://example.org/discuss/chapter_basics/sums"), "discussion link");
+    assert!(sums.contains("saved in <code>minilib::basics</code>"), "saved cell is marked");
+    assert!(sums.contains("smoke-scale run"), "smoke outputs are labelled");
+    let plots = html("chapter_basics/plots.html");
+    assert!(plots.contains("<div class=\"plot\"><svg") && plots.contains("class=\"bars\""), "displayed SVG inline");
+    assert!(plots.contains("<span class=\"num\">Fig. 1.2.1</span> A square."), "numbered figure");
+    assert!(!plots.contains("//@hide") && !plots.contains("hidden code, visible output\");"), "hidden code is not shown");
+    assert!(plots.contains("hidden code, visible output"), "but its output is");
+    assert!(html("bibliography.html").contains("Theoria motus corporum coelestium"));
+    assert!(html("search-index.js").contains("\"t\":\"Plots\""));
+    assert!(html("index.html").contains("chapter_basics/index.html"));
+    assert!(fx.root.join("_build/html/img/square.svg").is_file());
+}
