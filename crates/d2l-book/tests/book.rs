@@ -152,6 +152,7 @@ fn the_site_has_numbered_pages_math_tabs_outputs_and_search() {
     let plots = html("chapter_basics/plots.html");
     assert!(plots.contains("<div class=\"plot\"><svg") && plots.contains("class=\"bars\""), "displayed SVG inline");
     assert!(plots.contains("<span class=\"num\">Fig. 1.2.1</span> A square."), "numbered figure");
+    assert_eq!(plots.matches(">Fig. 1.2.1</a>").count(), 1, "the label line renders nothing, the one `:numref:` a link");
     assert!(!plots.contains("//@hide") && !plots.contains("hidden code, visible output\");"), "hidden code is not shown");
     assert!(plots.contains("hidden code, visible output"), "but its output is");
     assert!(html("bibliography.html").contains("Theoria motus corporum coelestium"));

@@ -94,6 +94,8 @@ pub(super) fn render(cx: &Context<'_>, index: usize, outputs: Option<&SectionOut
                 push(&mut blocks, Event::InlineHtml(math::to_mathml(latex, false).into()));
                 text.push_str(latex);
             }
+            // Labels were attached to their element by the parse stage.
+            Ev::Role { name, .. } if name == "label" || name == "eqlabel" => {}
             Ev::Role { name, arg } => push(&mut blocks, Event::InlineHtml(role(cx, index, name, arg).into())),
             Ev::Md(Event::Start(Tag::Link { link_type, dest_url, title, id })) => {
                 let dest = rewrite_link(dest_url);
@@ -239,11 +241,12 @@ fn blocks_to_html(cx: &Context<'_>, page: &Page, blocks: &[Block<'_>], outputs: 
     while k < blocks.len() {
         match &blocks[k] {
             Block::Events(events) => pulldown_cmark::html::push_html(&mut html, events.iter().cloned()),
-            Block::Cell(c) if !tabbed || page.cells[*c].tabs == Tabs::All => html.push_str(&cell_html(cx, page, *c, None, outputs)),
+            // Only cells marked for some frameworks form tabs; unmarked and `all` cells stand alone.
+            Block::Cell(c) if !tabbed || !matches!(page.cells[*c].tabs, Tabs::Only(_)) => html.push_str(&cell_html(cx, page, *c, None, outputs)),
             Block::Cell(_) => {
                 // A run of framework-specific cells becomes one tab group.
                 let mut group = Vec::new();
-                while let Some(Block::Cell(c)) = blocks.get(k).filter(|b| matches!(b, Block::Cell(c) if page.cells[*c].tabs != Tabs::All)) {
+                while let Some(Block::Cell(c)) = blocks.get(k).filter(|b| matches!(b, Block::Cell(c) if matches!(page.cells[*c].tabs, Tabs::Only(_)))) {
                     group.push(*c);
                     k += 1;
                 }
