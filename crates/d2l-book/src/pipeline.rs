@@ -183,9 +183,12 @@ pub fn render(book: &Book, outputs: &OutputsByPage, paths: &Paths, scale: Scale,
 }
 
 /// The whole build: check, lib, build and run stale sections, render.
-pub fn build_book(book_dir: &Path, scale: Scale, live_reload: bool) -> anyhow::Result<Paths> {
+pub fn build_book(book_dir: &Path, scale: Scale, out: Option<&Path>, live_reload: bool) -> anyhow::Result<Paths> {
     let (book, library) = check(book_dir, false)?;
-    let paths = Paths::for_book(&book)?;
+    let mut paths = Paths::for_book(&book)?;
+    if let Some(out) = out {
+        paths.html = out.to_path_buf();
+    }
     let outputs = evaluate(&book, &library, &paths, scale, Selection::Stale)?;
     render(&book, &outputs, &paths, scale, live_reload)?;
     Ok(paths)

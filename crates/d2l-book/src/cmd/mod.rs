@@ -29,6 +29,9 @@ enum Command {
         /// `full` (the published outputs) or `smoke` (seconds per section).
         #[arg(long, default_value = "full", env = "D2L_SCALE")]
         scale: String,
+        /// Where the site goes (default `_build/html` next to the book folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Run sections and cache their outputs: the named ones, or every stale one.
     Eval {
@@ -69,7 +72,7 @@ enum Command {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let dir = args.book;
     match args.command {
-        Command::Build { scale } => pipeline::build_book(&dir, parse_scale(&scale)?, false).map(|_| ()),
+        Command::Build { scale, out } => pipeline::build_book(&dir, parse_scale(&scale)?, out.as_deref(), false).map(|_| ()),
         Command::Eval { sections, scale } => {
             let (book, library) = pipeline::check(&dir, false)?;
             let paths = Paths::for_book(&book)?;
