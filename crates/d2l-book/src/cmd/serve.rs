@@ -38,7 +38,8 @@ pub fn serve(book_dir: &Path, port: u16, scale: Scale) -> anyhow::Result<()> {
         };
         // Our own writes (outputs, generated library) must not trigger another build.
         let ours = |p: &PathBuf| p.starts_with(&outputs) || p.starts_with(&generated) || p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".tmp"));
-        if event.paths.iter().all(ours) {
+        let edits = matches!(event.kind, notify::EventKind::Create(_) | notify::EventKind::Modify(_) | notify::EventKind::Remove(_));
+        if !edits || event.paths.iter().all(ours) {
             continue;
         }
         std::thread::sleep(Duration::from_millis(200));
