@@ -85,7 +85,7 @@ impl KeyBase {
     pub fn new(book: &Book, paths: &Paths) -> anyhow::Result<KeyBase> {
         let mut h = Sha256::new();
         h.update(concat!("d2l-book ", env!("CARGO_PKG_VERSION"), "\n"));
-        let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../d2l-capture");
+        let capture = crate::library::capture_dir(book)?;
         for dir in [crate::library::crate_dir(book), capture] {
             for file in crate::library::crate_sources(&dir) {
                 let bytes = std::fs::read(&file).with_context(|| format!("failed to read `{}`", file.display()))?;

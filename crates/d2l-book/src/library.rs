@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use syn::spanned::Spanned;
 
 use crate::diag::{Diagnostic, Diagnostics, Location};
@@ -152,6 +153,22 @@ fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
 /// The library crate's folder.
 pub fn crate_dir(book: &Book) -> PathBuf {
     book.dir.join(&book.config.library.path)
+}
+
+/// The `d2l-capture` crate the library uses: programs must use the very same one, since its
+/// markers are how the runner splits their output into cells.
+pub fn capture_dir(book: &Book) -> anyhow::Result<PathBuf> {
+    let lib = crate_dir(book);
+    let manifest_path = lib.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest_path).with_context(|| format!("failed to read `{}`", manifest_path.display()))?;
+    let manifest: toml::Table = text.parse().with_context(|| format!("invalid `{}`", manifest_path.display()))?;
+    let path = manifest
+        .get("dependencies")
+        .and_then(|d| d.get("d2l-capture"))
+        .and_then(|d| d.get("path"))
+        .and_then(|p| p.as_str())
+        .with_context(|| format!("`{}` must depend on `d2l-capture` by path: it is how section programs report their cells", manifest_path.display()))?;
+    crate::workspace::absolute(&lib.join(path))
 }
 
 /// Writes the generated files (only those that changed) and removes stale chapter modules.

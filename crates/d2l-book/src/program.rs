@@ -131,7 +131,7 @@ fn section_module(book: &Book, page: &Page, framework: &str, lib_name: &str) -> 
 
 fn chapter_manifest(book: &Book, paths: &Paths, binary: &str) -> anyhow::Result<String> {
     let lib_dir = absolute(&crate::library::crate_dir(book))?;
-    let capture_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../d2l-capture");
+    let capture_dir = crate::library::capture_dir(book)?;
     let mut deps = toml::Table::new();
     deps.insert(book.config.library.name.clone(), path_dep(&lib_dir));
     deps.insert("d2l-capture".into(), path_dep(&capture_dir));
