@@ -160,3 +160,22 @@ fn the_site_has_numbered_pages_math_tabs_outputs_and_search() {
     assert!(html("index.html").contains("chapter_basics/index.html"));
     assert!(fx.root.join("_build/html/img/square.svg").is_file());
 }
+
+#[test]
+fn each_page_with_code_has_a_notebook_with_prose_code_and_outputs() {
+    let fx = Fixture::new("basic");
+    fx.run(&["build", "--scale", "smoke"]).success();
+    assert!(fx.read("_build/html/chapter_basics/sums.html").contains("href=\"../notebooks/chapter_basics/sums.ipynb\" download"));
+    let nb: serde_json::Value = serde_json::from_str(&fx.read("_build/html/notebooks/chapter_basics/sums.ipynb")).unwrap();
+    assert_eq!(nb["nbformat"], 4);
+    let cells = nb["cells"].as_array().unwrap();
+    let text = |c: &serde_json::Value| c["source"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect::<String>();
+    assert!(text(&cells[0]).contains(":dep minilib = { path = "), "the first cell brings in the library");
+    let markdown: String = cells.iter().filter(|c| c["cell_type"] == "markdown").map(text).collect();
+    assert!(markdown.contains("See Section 1.2 and (1.1.1), and (Gauss, 1809)."), "roles are resolved: {markdown}");
+    assert!(!markdown.contains(":label:") && !markdown.contains("```"), "{markdown}");
+    let code: Vec<_> = cells.iter().filter(|c| c["cell_type"] == "code").collect();
+    assert_eq!(code.len(), 4, "setup, the saved cell, the default framework's cell and the `all` cell");
+    assert_eq!(code[2]["outputs"][0]["text"][0], "loop total: 5050\n");
+    assert!(!fx.root.join("_build/html/notebooks/chapter_basics/index.ipynb").exists(), "no notebook for a page without code");
+}

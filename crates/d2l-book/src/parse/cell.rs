@@ -18,6 +18,8 @@ pub struct Cell {
     pub index: usize,
     /// Byte offset of the opening fence in the page.
     pub offset: usize,
+    /// Byte offset just after the closing fence.
+    pub end: usize,
     /// 1-based line of the opening fence.
     pub line: usize,
     /// 1-based line of the first code line after the directives.

@@ -222,6 +222,7 @@ impl Page {
                 self.cells.push(Cell {
                     index: self.cells.len(),
                     offset: start,
+                    end,
                     line: fence_line,
                     code_line: fence_line + 1 + parsed.lines,
                     code,

@@ -5,6 +5,7 @@
 mod bib;
 mod highlight;
 pub mod math;
+mod notebook;
 mod page;
 
 use std::collections::HashMap;
@@ -85,11 +86,17 @@ pub fn site(book: &Book, outputs: &OutputsByPage, out: &Path, options: &Options)
     let template = theme_file(book, "page.html").unwrap_or_else(|| TEMPLATE.to_string());
     env.add_template_owned("page.html", template).context("invalid page template")?;
     let tmpl = env.get_template("page.html")?;
+    let setup = notebook_setup(book)?;
     let mut search = Vec::new();
     for (i, page) in book.pages.iter().enumerate() {
         let rendered = page::render(&cx, i, outputs.get(&i));
         let prev = i.checked_sub(1).map(|p| link(&cx, i, p));
         let next = (i + 1 < book.pages.len()).then(|| link(&cx, i, i + 1));
+        let notebook = notebook::notebook(&cx, i, outputs.get(&i), &setup).map(|nb| -> anyhow::Result<String> {
+            let rel = Path::new("notebooks").join(page.src.with_extension("ipynb"));
+            write_atomic(&out.join(&rel), nb)?;
+            Ok(format!("{}{}", cx.root(i), rel.display()))
+        });
         let discussion = (page.kind == PageKind::Section).then(|| book.config.discussion_url.replace("{chapter}", page.chapter()).replace("{section}", page.stem()));
         let html = tmpl.render(minijinja::context! {
             book_title => &book.config.title,
@@ -101,6 +108,7 @@ pub fn site(book: &Book, outputs: &OutputsByPage, out: &Path, options: &Options)
             prev => prev,
             next => next,
             root => cx.root(i),
+            notebook => notebook.transpose()?.map(|url| minijinja::Value::from_safe_string(escape(&url))),
             discussion => discussion.map(|url| minijinja::Value::from_safe_string(escape(&url))),
             scale_note => &options.scale_note,
             live_reload => options.live_reload,
@@ -118,6 +126,26 @@ pub fn site(book: &Book, outputs: &OutputsByPage, out: &Path, options: &Options)
     write_atomic(&out.join("book.js"), theme_file(book, "book.js").unwrap_or_else(|| SCRIPT.to_string()))?;
     copy_dir(&book.dir.join("img"), &out.join("img"))?;
     Ok(book.pages.len())
+}
+
+/// The first cell of every notebook: evcxr `:dep` lines for the library (at its place in the
+/// repository, seen from `_build/html/notebooks/<chapter>/`) and the crates programs may use.
+fn notebook_setup(book: &Book) -> anyhow::Result<String> {
+    let lib = &book.config.library;
+    let mut setup = format!("// Run with the evcxr Jupyter kernel from the repository's `_build/html/notebooks/<chapter>/`.\n:dep {} = {{ path = \"../../../../{}\" }}\n", lib.name, Path::new("book").join(&lib.path).display());
+    if !book.config.programs.dependencies.is_empty()
+        && let Ok(paths) = crate::workspace::Paths::for_book(book)
+        && let Ok(root) = crate::workspace::root_manifest(&paths)
+    {
+        let known = root.get("workspace").and_then(|w| w.get("dependencies")).and_then(|d| d.as_table()).cloned().unwrap_or_default();
+        for name in &book.config.programs.dependencies {
+            if let Some(spec) = known.get(name) {
+                setup.push_str(&format!(":dep {name} = {spec}\n"));
+            }
+        }
+    }
+    setup.push_str(&format!("use {}::prelude::*;", lib.name.replace('-', "_")));
+    Ok(setup)
 }
 
 fn theme_file(book: &Book, name: &str) -> Option<String> {

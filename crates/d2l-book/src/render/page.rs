@@ -184,32 +184,45 @@ fn rewrite_link(dest: &str) -> String {
     }
 }
 
-/// A resolved role: a numbered reference, an equation reference, a title or a citation.
-fn role(cx: &Context<'_>, from: usize, name: &str, arg: &str) -> String {
-    let parts: Vec<String> = arg
-        .split(',')
+/// What a role shows: its text, and the link it points to (None when unresolved).
+pub(super) fn resolve_role(cx: &Context<'_>, from: usize, name: &str, arg: &str) -> Vec<(String, Option<String>)> {
+    arg.split(',')
         .map(str::trim)
         .map(|target| match name {
             "cite" | "citet" => match cx.bib.get(target) {
-                Some(r) if name == "citet" => format!("<a class=\"cite\" href=\"{}bibliography.html#{}\">{} ({})</a>", cx.root(from), escape(&r.key), escape(r.cite.rsplit_once(", ").map_or(&r.cite, |(w, _)| w)), escape(&r.year)),
-                Some(r) => format!("<a class=\"cite\" href=\"{}bibliography.html#{}\">{}</a>", cx.root(from), escape(&r.key), escape(&r.cite)),
-                None => format!("<span class=\"missing\">{}</span>", escape(target)),
+                Some(r) => {
+                    let shown = if name == "citet" { format!("{} ({})", r.cite.rsplit_once(", ").map_or(r.cite.as_str(), |(who, _)| who), r.year) } else { r.cite.clone() };
+                    (shown, Some(format!("{}bibliography.html#{}", cx.root(from), r.key)))
+                }
+                None => (target.to_string(), None),
             },
             _ => match cx.targets.get(target) {
                 Some(t) => {
+                    let number = t.number.as_deref().unwrap_or("?");
                     let shown = match (name, t.kind) {
                         ("ref", _) => t.title.clone(),
-                        ("eqref", _) => format!("({})", t.number.as_deref().unwrap_or("?")),
-                        (_, AnchorKind::Heading(_)) if cx.book.pages[t.page].kind == crate::parse::PageKind::Chapter && t.number.as_deref().is_some_and(|n| !n.contains('.')) => format!("Chapter {}", t.number.as_deref().unwrap_or("?")),
-                        (_, AnchorKind::Heading(_)) => format!("Section {}", t.number.as_deref().unwrap_or("?")),
-                        (_, AnchorKind::Figure) => format!("Fig. {}", t.number.as_deref().unwrap_or("?")),
-                        (_, AnchorKind::Table) => format!("Table {}", t.number.as_deref().unwrap_or("?")),
-                        (_, AnchorKind::Equation) => format!("({})", t.number.as_deref().unwrap_or("?")),
+                        ("eqref", _) | (_, AnchorKind::Equation) => format!("({number})"),
+                        (_, AnchorKind::Heading(_)) if cx.book.pages[t.page].kind == crate::parse::PageKind::Chapter && !number.contains('.') => format!("Chapter {number}"),
+                        (_, AnchorKind::Heading(_)) => format!("Section {number}"),
+                        (_, AnchorKind::Figure) => format!("Fig. {number}"),
+                        (_, AnchorKind::Table) => format!("Table {number}"),
                     };
-                    format!("<a class=\"ref\" href=\"{}\">{}</a>", cx.href(from, t.page, Some(&t.id)), escape(&shown))
+                    (shown, Some(cx.href(from, t.page, Some(&t.id))))
                 }
-                None => format!("<span class=\"missing\">{}</span>", escape(target)),
+                None => (target.to_string(), None),
             },
+        })
+        .collect()
+}
+
+/// A resolved role as HTML: links, and citations in parentheses.
+fn role(cx: &Context<'_>, from: usize, name: &str, arg: &str) -> String {
+    let class = if name.starts_with("cite") { "cite" } else { "ref" };
+    let parts: Vec<String> = resolve_role(cx, from, name, arg)
+        .into_iter()
+        .map(|(shown, href)| match href {
+            Some(href) => format!("<a class=\"{class}\" href=\"{}\">{}</a>", escape(&href), escape(&shown)),
+            None => format!("<span class=\"missing\">{}</span>", escape(&shown)),
         })
         .collect();
     match name {
@@ -316,5 +329,5 @@ fn strip_xml_prolog(svg: &str) -> &str {
     svg.find("<svg").map_or(svg, |i| &svg[i..])
 }
 
-/// Pages and outputs by page index, for tests of this module's callers.
+/// Each runnable page's cached outputs, by page index.
 pub type OutputsByPage = BTreeMap<usize, SectionOutputs>;
