@@ -20,8 +20,6 @@ use crate::workspace::Paths;
 pub struct CompileFailed {
     /// How many errors.
     pub errors: usize,
-    /// The errors, rendered and mapped (for tests).
-    pub rendered: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -70,7 +68,7 @@ pub fn build(programs: &Programs, paths: &Paths, maps: &[(PathBuf, &MappedText)]
         .context("failed to start `cargo build`")?;
     let maps: HashMap<PathBuf, &MappedText> = maps.iter().map(|(p, m)| (canonical(p), *m)).collect();
     let stdout = child.stdout.take().expect("stdout is piped");
-    let (mut errors, mut rendered, mut success) = (0, Vec::new(), false);
+    let (mut errors, mut success) = (0, false);
     for line in std::io::BufReader::new(stdout).lines() {
         let line = line?;
         let Ok(parsed) = serde_json::from_str::<CargoLine>(&line) else { continue };
@@ -82,7 +80,6 @@ pub fn build(programs: &Programs, paths: &Paths, maps: &[(PathBuf, &MappedText)]
                     eprintln!("{text}");
                     if is_error {
                         errors += 1;
-                        rendered.push(text);
                     }
                 } else if is_error {
                     // An error in a file the book did not generate: show cargo's own rendering.
@@ -98,7 +95,7 @@ pub fn build(programs: &Programs, paths: &Paths, maps: &[(PathBuf, &MappedText)]
     if status.success() && success {
         return Ok(());
     }
-    Err(CompileFailed { errors: errors.max(1), rendered }.into())
+    Err(CompileFailed { errors: errors.max(1) }.into())
 }
 
 fn canonical(path: &Path) -> PathBuf {

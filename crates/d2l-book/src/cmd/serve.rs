@@ -32,10 +32,7 @@ pub fn serve(book_dir: &Path, port: u16, scale: Scale) -> anyhow::Result<()> {
     let outputs = crate::workspace::absolute(&book_dir.join("_outputs"))?;
     let generated = crate::workspace::absolute(&lib.join("src/generated"))?;
     loop {
-        let event: notify::Event = match rx.recv()? {
-            Ok(e) => e,
-            Err(e) => return Err(e.into()),
-        };
+        let event: notify::Event = rx.recv()??;
         // Our own writes (outputs, generated library) must not trigger another build.
         let ours = |p: &PathBuf| p.starts_with(&outputs) || p.starts_with(&generated) || p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".tmp"));
         let edits = matches!(event.kind, notify::EventKind::Create(_) | notify::EventKind::Modify(_) | notify::EventKind::Remove(_));

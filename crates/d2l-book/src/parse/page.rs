@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Tag, TagEnd};
 
 use super::cell::{self, Cell, Tabs};
 use super::events::{Ev, ROLES, events};
@@ -113,7 +113,7 @@ impl Page {
         for (ev, range) in &evs {
             match ev {
                 Ev::Md(Event::Start(Tag::Heading { level, .. })) => {
-                    page.anchors.push(Anchor { offset: range.start, kind: AnchorKind::Heading(heading_level(*level)), label: None, number: None, title: String::new() });
+                    page.anchors.push(Anchor { offset: range.start, kind: AnchorKind::Heading(*level as u8), label: None, number: None, title: String::new() });
                     text_sink = Some(String::new());
                 }
                 Ev::Md(Event::Start(Tag::Image { .. })) => {
@@ -293,10 +293,6 @@ impl Page {
             };
         }
     }
-}
-
-fn heading_level(level: HeadingLevel) -> u8 {
-    level as u8
 }
 
 impl Page {
