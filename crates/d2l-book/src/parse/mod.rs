@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::config::BookConfig;
+use crate::workspace::absolute as workspace_absolute;
 use crate::diag::{Diagnostic, Diagnostics};
 pub use cell::{Cell, Tabs};
 pub use page::{Anchor, AnchorKind, Page, PageKind};
@@ -183,5 +184,8 @@ impl Book {
 fn read_page(dir: &Path, src: &Path, kind: PageKind, number: Vec<usize>, diags: &mut Vec<Diagnostic>) -> anyhow::Result<Page> {
     let path = dir.join(src);
     let source = std::fs::read_to_string(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    Ok(Page::parse(src.to_path_buf(), path, source, kind, number, diags))
+    // Shown as `<book folder name>/<src>` however the folder was named on the command line:
+    // the name ends up in generated code, which must not depend on the working directory.
+    let folder = workspace_absolute(dir).ok().and_then(|d| d.file_name().map(PathBuf::from)).unwrap_or_else(|| PathBuf::from("book"));
+    Ok(Page::parse(src.to_path_buf(), folder.join(src), source, kind, number, diags))
 }

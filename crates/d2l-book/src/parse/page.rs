@@ -80,7 +80,8 @@ pub struct TocEntry {
 pub struct Page {
     /// Path relative to the book folder, e.g. `chapter_preliminaries/ndarray.md`.
     pub src: PathBuf,
-    /// The path shown in messages, e.g. `book/chapter_preliminaries/ndarray.md`.
+    /// The path shown in messages and generated code: the book folder's name and `src`, e.g.
+    /// `book/chapter_preliminaries/ndarray.md`.
     pub shown: PathBuf,
     /// The Markdown text.
     pub source: String,
