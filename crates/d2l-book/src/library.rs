@@ -44,7 +44,9 @@ pub fn generate(book: &Book) -> anyhow::Result<Library> {
                 match saved_cell(page, cell) {
                     Ok((cell_uses, code)) => {
                         uses.extend(cell_uses);
-                        body.push_plain(&format!("\n// {} {} ({}:{})", section_word(page), page.number_text(), page.shown.display(), cell.line));
+                        // No line numbers here: editing prose must not change the library (and with
+                        // it every section's cache key); the in-memory line map keeps them.
+                        body.push_plain(&format!("\n// {} {} *{}* ({})", section_word(page), page.number_text(), page.title, page.shown.display()));
                         for (line, text) in code {
                             match line {
                                 Some(l) => body.push_mapped(&text, &page.shown, l),

@@ -66,6 +66,18 @@ fn the_library_is_generated_from_save_cells_and_checked() {
 }
 
 #[test]
+fn editing_prose_leaves_the_library_and_the_cached_outputs_alone() {
+    let fx = Fixture::new("basic");
+    fx.run(&["eval", "--scale", "smoke"]).success();
+    let before = fx.read("lib/src/generated/basics.rs");
+    fx.edit(SUMS, "We save a helper into the library.", "Some new prose.\n\nOn several lines.\n\nWe save a helper into the library.");
+    fx.run(&["lib", "--check"]).success();
+    assert_eq!(fx.read("lib/src/generated/basics.rs"), before);
+    let again = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(again.contains("all 2 sections fresh"), "{again}");
+}
+
+#[test]
 fn a_save_cell_with_statements_is_an_error_at_its_line() {
     let fx = Fixture::new("basic");
     fx.edit(SUMS, "pub fn gauss_sum", "let oops = 1;\npub fn gauss_sum");
