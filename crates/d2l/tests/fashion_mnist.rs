@@ -68,7 +68,7 @@ fn rejects_files_that_are_not_idx() {
     let dir = temp_dir();
     let floats = write(dir.path(), "floats.gz", &gzip(&[0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0], 6));
     let error = read_idx(&floats, None).unwrap_err().to_string();
-    assert!(error.contains("magic number [00, 00, 0d, 01]"), "{error}");
+    assert!(error.contains("the magic number is [00, 00, 0d, 01], expected [00, 00, 08, n]"), "{error}");
     let plain = write(dir.path(), "plain.idx", &idx(&[1], &[7]));
     assert!(matches!(read_idx(&plain, None), Err(DataError::Format { .. })));
     let missing = dir.path().join("missing.gz");

@@ -41,9 +41,17 @@ pub const DATA_HUB: &[(&str, &str, &str)] = &[
     ("glove.6b.100d", "glove.6B.100d.zip", "cd43bfb07e44e6f27cbcc7bc9ae3d80284fdaf5a"),
     ("glove.42b.300d", "glove.42B.300d.zip", "b5116e234e9eb9076672cfeabf5469f3eec904fa"),
     ("wiki.en", "wiki.en.zip", "c1816da3821ae9f43899be655002f6c723e91b88"),
-    ("wikitext-2", "https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-v1.zip", "3c914d17d80b1459be871a5039ac23e752a53cbe"),
+    (
+        "wikitext-2",
+        "https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-v1.zip",
+        "3c914d17d80b1459be871a5039ac23e752a53cbe",
+    ),
     ("aclImdb", "aclImdb_v1.tar.gz", "01ada507287d82875905620988597833ad4e0903"),
-    ("SNLI", "https://nlp.stanford.edu/projects/snli/snli_1.0.zip", "9fcde07509c7e87ec61c640c1b2753d9041758e4"),
+    (
+        "SNLI",
+        "https://nlp.stanford.edu/projects/snli/snli_1.0.zip",
+        "9fcde07509c7e87ec61c640c1b2753d9041758e4",
+    ),
     ("pokemon", "pokemon.zip", "c065c0e2593b8b161a2d7873e42418bf6a21106c"),
     ("bert.base", "bert.base.torch.zip", "225d66f04cae318b841a13d32af3acc165f253ac"),
     ("bert.small", "bert.small.torch.zip", "c72329e68a732bef0452e4b96a1c341c8910f81f"),
@@ -59,7 +67,7 @@ pub const FASHION_MNIST_HUB: &[(&str, &str, &str)] = &[
     ("fashion_mnist_val_labels", "t10k-labels-idx1-ubyte.gz", "958122e8b4b97fd4e71eca2d08ef754ed77c3ad9"),
 ];
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:119)
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:127)
 /// A data file: where to download it, and the SHA-1 digest that proves we have the right bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 ///
@@ -75,7 +83,9 @@ pub struct DataFile {
 impl DataFile {
     /// The hub's file `name` (see [`DATA_HUB`] and [`FASHION_MNIST_HUB`]), if there is one.
     pub fn from_hub(name: &str) -> Option<Self> {
-        let url = |base: &str, file: &str| if file.contains("://") { file.to_string() } else { format!("{base}{file}") };
+        let url = |base: &str, file: &str| {
+            if file.contains("://") { file.to_string() } else { format!("{base}{file}") }
+        };
         if let Some(&(_, file, sha1)) = DATA_HUB.iter().find(|entry| entry.0 == name) {
             return Some(Self { url: url(DATA_URL, file), sha1: sha1.to_string(), gunzip: false });
         }
@@ -90,15 +100,19 @@ impl DataFile {
     /// why none could be computed.
     pub fn verify(&self, path: &Path) -> Result<(), String> {
         let reader = BufReader::new(File::open(path).map_err(|e| e.to_string())?);
-        let mut content: Box<dyn Read> = if self.gunzip { Box::new(flate2::read::MultiGzDecoder::new(reader)) } else { Box::new(reader) };
+        let mut content: Box<dyn Read> = match self.gunzip {
+            true => Box::new(flate2::read::MultiGzDecoder::new(reader)),
+            false => Box::new(reader),
+        };
         let mut hasher = Sha1::new();
-        std::io::copy(&mut content, &mut hasher).map_err(|e| format!("none, the file is unreadable: {e}"))?;
+        let unreadable = |e| format!("none, the file is unreadable: {e}");
+        std::io::copy(&mut content, &mut hasher).map_err(unreadable)?;
         let digest = format!("{:x}", hasher.finalize());
         if digest == self.sha1 { Ok(()) } else { Err(digest) }
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:176)
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:190)
 /// Why a data file could not be fetched or read.
 #[derive(Debug, thiserror::Error)]
 ///
@@ -108,7 +122,11 @@ pub enum DataError {
     #[error("`{0}` is not a file of the data hub (see `DATA_HUB`)")]
     UnknownName(String),
     /// No connection could be made, or the transfer broke off.
-    #[error("cannot download `{file}` from {url}: {reason}\n  hint: without a network, put `{file}` into `{}` by hand, or into a folder listed in `D2L_DATA_MIRROR`", .cache.display())]
+    #[error(
+        "cannot download `{file}` from {url}: {reason}\n  hint: without a network, put `{file}` \
+         into `{}` by hand, or into a folder listed in `D2L_DATA_MIRROR`",
+        .cache.display()
+    )]
     Download {
         /// The file's name.
         file: String,
@@ -120,7 +138,11 @@ pub enum DataError {
         cache: PathBuf,
     },
     /// The server answered with an error status.
-    #[error("cannot download `{file}` from {url}: the server answered with HTTP status {status}\n  hint: put `{file}` into `{}` by hand, or into a folder listed in `D2L_DATA_MIRROR`", .cache.display())]
+    #[error(
+        "cannot download `{file}` from {url}: the server answered with HTTP status {status}\n  \
+         hint: put `{file}` into `{}` by hand, or into a folder listed in `D2L_DATA_MIRROR`",
+        .cache.display()
+    )]
     HttpStatus {
         /// The file's name.
         file: String,
@@ -132,7 +154,8 @@ pub enum DataError {
         cache: PathBuf,
     },
     /// The bytes are not the expected ones; nothing was stored.
-    #[error("`{file}` from {from} fails its checksum: SHA-1 {found}, expected {expected}; it was not stored")]
+    #[error("`{file}` from {from} fails its checksum: SHA-1 {found}, expected {expected}; \
+             it was not stored")]
     Checksum {
         /// The file's name.
         file: String,
@@ -162,7 +185,7 @@ pub enum DataError {
     },
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:257)
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:280)
 /// Where data files are looked for and kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 ///
@@ -183,7 +206,8 @@ impl DataHub {
             _ => dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("d2l-rs").join("data"),
         };
         let listed = std::env::var_os("D2L_DATA_MIRROR").unwrap_or_default();
-        let mut mirrors: Vec<PathBuf> = std::env::split_paths(&listed).filter(|p| !p.as_os_str().is_empty()).collect();
+        let mut mirrors: Vec<PathBuf> =
+            std::env::split_paths(&listed).filter(|p| !p.as_os_str().is_empty()).collect();
         mirrors.push(PathBuf::from("/usr/share/datasets/fashion-mnist"));
         Self { cache_dir, mirrors }
     }
@@ -214,7 +238,7 @@ impl Source {
     fn note(&self) -> String {
         match self {
             Source::Url(url) => format!("url {url}\n"),
-            Source::Folder(folder) | Source::Cache(folder) => format!("folder {}\n", folder.display()),
+            Source::Folder(dir) | Source::Cache(dir) => format!("folder {}\n", dir.display()),
         }
     }
     /// Reads the note kept next to the cached file `path`, if there is one.
@@ -238,7 +262,7 @@ pub struct Fetched {
     pub source: Source,
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:348)
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:372)
 impl DataHub {
     /// A verified copy of `file` in the cache folder: the cached one if it passes its checksum,
     /// else a copy from the first mirror that has the file, else a download. New bytes are
@@ -246,13 +270,15 @@ impl DataHub {
     pub fn fetch(&self, file: &DataFile) -> Result<Fetched, DataError> {
         let path = self.cache_dir.join(file.name());
         if file.verify(&path).is_ok() {
-            let source = Source::from_note(&path).unwrap_or_else(|| Source::Cache(self.cache_dir.clone()));
+            let source = Source::from_note(&path);
+            let source = source.unwrap_or_else(|| Source::Cache(self.cache_dir.clone()));
             return Ok(Fetched { path, source });
         }
         for folder in &self.mirrors {
             let candidate = folder.join(file.name());
             if candidate.is_file() {
-                let mut reader = File::open(&candidate).map_err(|error| DataError::Io { path: candidate.clone(), error })?;
+                let mut reader = File::open(&candidate)
+                    .map_err(|error| DataError::Io { path: candidate.clone(), error })?;
                 return self.store(file, &mut reader, Source::Folder(folder.clone()));
             }
         }
@@ -260,22 +286,24 @@ impl DataHub {
         self.store(file, &mut body, Source::Url(file.url.clone()))
     }
     /// Copies `reader` into the cache as `file` if the bytes pass the checksum.
-    fn store(&self, file: &DataFile, reader: &mut dyn Read, source: Source) -> Result<Fetched, DataError> {
+    fn store(&self, file: &DataFile, reader: &mut dyn Read, source: Source)
+        -> Result<Fetched, DataError> {
         let io_error = |path: &Path| {
             let path = path.to_path_buf();
             move |error| DataError::Io { path, error }
         };
         std::fs::create_dir_all(&self.cache_dir).map_err(io_error(&self.cache_dir))?;
-        let mut temporary = tempfile::NamedTempFile::new_in(&self.cache_dir).map_err(io_error(&self.cache_dir))?;
+        let temporary = tempfile::NamedTempFile::new_in(&self.cache_dir);
+        let mut temporary = temporary.map_err(io_error(&self.cache_dir))?;
         if let Err(error) = std::io::copy(reader, &mut temporary) {
             return Err(match &source {
                 Source::Url(url) => self.download_error(file, url, error.to_string()),
-                Source::Folder(folder) | Source::Cache(folder) => io_error(&folder.join(file.name()))(error),
+                Source::Folder(dir) | Source::Cache(dir) => io_error(&dir.join(file.name()))(error),
             });
         }
         if let Err(found) = file.verify(temporary.path()) {
-            let (file, from, expected) = (file.name().to_string(), source.to_string(), file.sha1.clone());
-            return Err(DataError::Checksum { file, from, expected, found });
+            let (from, expected) = (source.to_string(), file.sha1.clone());
+            return Err(DataError::Checksum { file: file.name().to_string(), from, expected, found });
         }
         let path = self.cache_dir.join(file.name());
         let note = path.with_added_extension("source");
@@ -285,23 +313,29 @@ impl DataHub {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:407)
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:435)
 impl DataHub {
     /// Starts downloading `file`: the body of the server's answer, as a reader.
     fn download(&self, file: &DataFile) -> Result<impl Read, DataError> {
         let seconds = |s| Some(std::time::Duration::from_secs(s));
-        let config = ureq::Agent::config_builder().timeout_connect(seconds(10)).timeout_per_read(seconds(60)).http_status_as_error(false).build();
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(seconds(10))
+            .timeout_per_read(seconds(60))
+            .http_status_as_error(false)
+            .build();
         let agent = ureq::Agent::new_with_config(config);
-        let response = agent.get(&file.url).call().map_err(|e| self.download_error(file, &file.url, e.to_string()))?;
+        let response = agent.get(&file.url).call();
+        let response = response.map_err(|e| self.download_error(file, &file.url, e.to_string()))?;
         let status = response.status().as_u16();
         if status != 200 {
-            let (file, url, cache) = (file.name().to_string(), file.url.clone(), self.cache_dir.clone());
-            return Err(DataError::HttpStatus { file, url, status, cache });
+            let (url, cache) = (file.url.clone(), self.cache_dir.clone());
+            return Err(DataError::HttpStatus { file: file.name().to_string(), url, status, cache });
         }
         Ok(response.into_body().into_reader())
     }
     fn download_error(&self, file: &DataFile, url: &str, reason: String) -> DataError {
-        DataError::Download { file: file.name().to_string(), url: url.to_string(), reason, cache: self.cache_dir.clone() }
+        let (file, url, cache) = (file.name().to_string(), url.to_string(), self.cache_dir.clone());
+        DataError::Download { file, url, reason, cache }
     }
 }
 /// Fetches the hub's file `name` (see [`DATA_HUB`]) with the settings of
@@ -313,9 +347,9 @@ pub fn download(name: &str) -> Result<Fetched, DataError> {
     DataHub::from_env().fetch(&file)
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:469)
-/// The content of an IDX file of unsigned bytes: its dimensions, and its elements in
-/// row-major order.
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:503)
+/// The content of an IDX file of unsigned bytes:
+/// its dimensions, and its elements in row-major order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 ///
 /// Defined in Section 3.1 *The Image Classification Dataset*.
@@ -333,15 +367,17 @@ pub fn read_idx(path: &Path, max_items: Option<usize>) -> Result<Idx, DataError>
     let invalid = |reason: String| DataError::Format { path: path.to_path_buf(), reason };
     let file = File::open(path).map_err(|error| DataError::Io { path: path.to_path_buf(), error })?;
     let mut reader = flate2::read::MultiGzDecoder::new(BufReader::new(file));
+    let header = |e| invalid(format!("cannot read the IDX header: {e}"));
     let mut magic = [0u8; 4];
-    reader.read_exact(&mut magic).map_err(|e| invalid(format!("cannot read the IDX header: {e}")))?;
+    reader.read_exact(&mut magic).map_err(header)?;
     let [0, 0, 0x08, num_dims] = magic else {
-        return Err(invalid(format!("the magic number {magic:02x?} is not that of an IDX file of unsigned bytes, [00, 00, 08, n]")));
+        let expected = "[00, 00, 08, n] for an IDX file of unsigned bytes";
+        return Err(invalid(format!("the magic number is {magic:02x?}, expected {expected}")));
     };
     let mut dims = Vec::new();
     for _ in 0..num_dims {
         let mut size = [0u8; 4];
-        reader.read_exact(&mut size).map_err(|e| invalid(format!("cannot read the IDX header: {e}")))?;
+        reader.read_exact(&mut size).map_err(header)?;
         dims.push(u32::from_be_bytes(size) as usize);
     }
     if let (Some(first), Some(max)) = (dims.first_mut(), max_items) {
@@ -350,14 +386,17 @@ pub fn read_idx(path: &Path, max_items: Option<usize>) -> Result<Idx, DataError>
     let len = dims.iter().try_fold(1usize, |len, &size| len.checked_mul(size));
     let len = len.ok_or_else(|| invalid(format!("the shape {dims:?} is too large")))?;
     let mut data = Vec::new();
-    reader.take(len as u64).read_to_end(&mut data).map_err(|e| invalid(format!("cannot decompress the elements: {e}")))?;
+    let broken = |e| invalid(format!("cannot decompress the elements: {e}"));
+    reader.take(len as u64).read_to_end(&mut data).map_err(broken)?;
     if data.len() < len {
-        return Err(invalid(format!("the file ends after {} of the {len} elements of shape {dims:?}", data.len())));
+        let found = data.len();
+        let reason = format!("the file ends after {found} of the {len} elements of shape {dims:?}");
+        return Err(invalid(reason));
     }
     Ok(Idx { dims, data })
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:521)
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:560)
 /// A data set of labeled images, held in memory as two tensors.
 #[derive(Clone, Debug)]
 ///
@@ -371,14 +410,17 @@ pub struct ImageDataset {
 impl ImageDataset {
     /// Reads grayscale images `[n, height, width]` and their labels `[n]` from two IDX files,
     /// at most `max_items` of each (all when `None`).
-    pub fn from_idx(images: &Path, labels: &Path, max_items: Option<usize>, device: &Device) -> Result<Self, DataError> {
+    pub fn from_idx(images: &Path, labels: &Path, max_items: Option<usize>, device: &Device)
+        -> Result<Self, DataError> {
         let (pixels, classes) = (read_idx(images, max_items)?, read_idx(labels, max_items)?);
         let &[n, height, width] = pixels.dims.as_slice() else {
-            let reason = format!("expected images of shape [n, height, width], found shape {:?}", pixels.dims);
+            let found = &pixels.dims;
+            let reason = format!("expected images of shape [n, height, width], found shape {found:?}");
             return Err(DataError::Format { path: images.to_path_buf(), reason });
         };
         if classes.dims != [n] {
-            let reason = format!("expected {n} labels to go with {n} images, found shape {:?}", classes.dims);
+            let found = &classes.dims;
+            let reason = format!("expected {n} labels to go with {n} images, found shape {found:?}");
             return Err(DataError::Format { path: labels.to_path_buf(), reason });
         }
         let values: Vec<f32> = pixels.data.iter().map(|&p| f32::from(p) / 255.0).collect();
@@ -398,9 +440,10 @@ impl ImageDataset {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:577)
-/// The Fashion-MNIST data set :cite:`Xiao.Rasul.Vollgraf.2017`: 28x28 grayscale images of
-/// clothing in 10 classes, 60,000 for training and 10,000 for validation.
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:619)
+/// The Fashion-MNIST data set (Xiao, Rasul and Vollgraf, 2017):
+/// 28x28 grayscale images of clothing in 10 classes,
+/// 60,000 for training and 10,000 for validation.
 #[derive(Clone, Debug)]
 ///
 /// Defined in Section 3.1 *The Image Classification Dataset*.
@@ -431,7 +474,7 @@ impl FashionMnist {
         };
         let mut fetched = Vec::new();
         for (name, _, _) in FASHION_MNIST_HUB {
-            let file = DataFile::from_hub(name).ok_or_else(|| DataError::UnknownName(name.to_string()))?;
+            let file = DataFile::from_hub(name).expect("the hub has the files of Fashion-MNIST");
             fetched.push(hub.fetch(&file)?);
         }
         let device = device();
@@ -453,18 +496,20 @@ impl FashionMnist {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:657)
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:700)
 impl FashionMnist {
     /// The names of the 10 classes, in the order of their labels.
-    pub const LABELS: [&str; 10] =
-        ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"];
+    pub const LABELS: [&str; 10] = [
+        "t-shirt", "trouser", "pullover", "dress", "coat",
+        "sandal", "shirt", "sneaker", "bag", "ankle boot",
+    ];
     /// The names of the classes `indices`.
     pub fn text_labels(&self, indices: &Tensor<1, Int>) -> Vec<String> {
         indices.to_data().iter::<i64>().map(|i| Self::LABELS[i as usize].to_string()).collect()
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:697)
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:742)
 /// Data whose examples are the rows (first dimension) of tensors: a tensor, or a pair of
 /// data with the same number of rows, such as features and labels.
 ///
@@ -500,9 +545,10 @@ impl<A: Rows, B: Rows> Rows for (A, B) {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:744)
-/// One epoch of minibatches of `data`: `batch_size` examples at a time (fewer in the last
-/// minibatch), in order or in a random order.
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:789)
+/// One epoch of minibatches of `data`:
+/// `batch_size` examples at a time (fewer in the last minibatch),
+/// in order or in a random order.
 #[derive(Clone, Debug)]
 ///
 /// Defined in Section 3.1 *The Image Classification Dataset*.
@@ -544,7 +590,7 @@ impl<T: Rows> Iterator for Batches<T> {
 }
 impl<T: Rows> ExactSizeIterator for Batches<T> {}
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:796)
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:842)
 impl FashionMnist {
     /// One epoch of minibatches `(images, labels)`: of the training set in a random order
     /// when `train`, else of the validation set in order.
@@ -554,7 +600,7 @@ impl FashionMnist {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:849)
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:895)
 /// Encodes grayscale values in `[0, 1]`, row by row, as an 8-bit PNG image.
 ///
 /// Defined in Section 3.1 *The Image Classification Dataset*.
@@ -573,7 +619,9 @@ pub fn gray_png(values: &[f32], width: usize, height: usize) -> Vec<u8> {
 /// split at `\n`; none when `titles` is empty), and returns the SVG document.
 ///
 /// Defined in Section 3.1 *The Image Classification Dataset*.
-pub fn show_images_svg(imgs: &Tensor<3>, num_rows: usize, num_cols: usize, titles: &[String], scale: f64) -> String {
+pub fn show_images_svg(
+    imgs: &Tensor<3>, num_rows: usize, num_cols: usize, titles: &[String], scale: f64,
+) -> String {
     let [_, height, width] = imgs.dims();
     let values: Vec<f32> = imgs.to_data().iter::<f32>().collect();
     let lines = titles.iter().map(|t| t.lines().count()).max().unwrap_or(0);
@@ -581,18 +629,22 @@ pub fn show_images_svg(imgs: &Tensor<3>, num_rows: usize, num_cols: usize, title
     let (cell_w, cell_h) = (w + gap, lines as f64 * line + h + gap);
     let (total_w, total_h) = (num_cols as f64 * cell_w + gap, num_rows as f64 * cell_h + gap);
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{total_w}" height="{total_h}" viewBox="0 0 {total_w} {total_h}" font-family="sans-serif" font-size="12" text-anchor="middle">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{total_w}" height="{total_h}"
+             viewBox="0 0 {total_w} {total_h}" font-family="sans-serif" font-size="12"
+             text-anchor="middle">"#
     );
     for (i, image) in values.chunks(height * width).take(num_rows * num_cols).enumerate() {
         let (x, y) = (gap + (i % num_cols) as f64 * cell_w, gap + (i / num_cols) as f64 * cell_h);
         for (k, text) in titles.get(i).into_iter().flat_map(|t| t.lines()).enumerate() {
             let text = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-            svg += &format!(r#"<text x="{}" y="{}">{text}</text>"#, x + w / 2.0, y + (k as f64 + 1.0) * line - 4.0);
+            let (text_x, text_y) = (x + w / 2.0, y + (k as f64 + 1.0) * line - 4.0);
+            svg += &format!(r#"<text x="{text_x}" y="{text_y}">{text}</text>"#);
         }
         let png = base64::engine::general_purpose::STANDARD.encode(gray_png(image, width, height));
+        let image_y = y + lines as f64 * line;
         svg += &format!(
-            r#"<image x="{x}" y="{}" width="{w}" height="{h}" style="image-rendering: pixelated" href="data:image/png;base64,{png}"/>"#,
-            y + lines as f64 * line
+            r#"<image x="{x}" y="{image_y}" width="{w}" height="{h}"
+                style="image-rendering: pixelated" href="data:image/png;base64,{png}"/>"#
         );
     }
     svg + "</svg>"
@@ -600,15 +652,19 @@ pub fn show_images_svg(imgs: &Tensor<3>, num_rows: usize, num_cols: usize, title
 /// Shows grayscale images in a grid with their titles (see [`show_images_svg`]).
 ///
 /// Defined in Section 3.1 *The Image Classification Dataset*.
-pub fn show_images(imgs: &Tensor<3>, num_rows: usize, num_cols: usize, titles: &[String], scale: f64) {
+pub fn show_images(
+    imgs: &Tensor<3>, num_rows: usize, num_cols: usize, titles: &[String], scale: f64,
+) {
     show_svg(&show_images_svg(imgs, num_rows, num_cols, titles, scale));
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:904)
+// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:958)
 impl FashionMnist {
     /// Shows the first `nrows * ncols` images of a minibatch `(images, labels)`, titled with
     /// `labels`, or with the names of their classes when `labels` is empty.
-    pub fn visualize(&self, batch: &(Tensor<4>, Tensor<1, Int>), nrows: usize, ncols: usize, labels: &[String]) {
+    pub fn visualize(
+        &self, batch: &(Tensor<4>, Tensor<1, Int>), nrows: usize, ncols: usize, labels: &[String],
+    ) {
         let (images, classes) = batch;
         let labels = if labels.is_empty() { self.text_labels(classes) } else { labels.to_vec() };
         show_images(&images.clone().squeeze_dim(1), nrows, ncols, &labels, 3.0);
