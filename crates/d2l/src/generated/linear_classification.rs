@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:67)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// The folder of the original book's data files.
 ///
 /// Defined in Section 3.1 *The Image Classification Dataset*.
@@ -67,7 +67,7 @@ pub const FASHION_MNIST_HUB: &[(&str, &str, &str)] = &[
     ("fashion_mnist_val_labels", "t10k-labels-idx1-ubyte.gz", "958122e8b4b97fd4e71eca2d08ef754ed77c3ad9"),
 ];
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:127)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// A data file: where to download it, and the SHA-1 digest that proves we have the right bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 ///
@@ -112,7 +112,7 @@ impl DataFile {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:190)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// Why a data file could not be fetched or read.
 #[derive(Debug, thiserror::Error)]
 ///
@@ -185,7 +185,7 @@ pub enum DataError {
     },
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:280)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// Where data files are looked for and kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 ///
@@ -262,7 +262,7 @@ pub struct Fetched {
     pub source: Source,
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:373)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 impl DataHub {
     /// A verified copy of `file` in the cache folder: the cached one if it passes its checksum,
     /// else a copy from the first mirror that has the file, else a download. New bytes are
@@ -313,7 +313,7 @@ impl DataHub {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:436)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 impl DataHub {
     /// Starts downloading `file`: the body of the server's answer, as a reader.
     fn download(&self, file: &DataFile) -> Result<impl Read, DataError> {
@@ -347,7 +347,7 @@ pub fn download(name: &str) -> Result<Fetched, DataError> {
     DataHub::from_env().fetch(&file)
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:504)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// The content of an IDX file of unsigned bytes:
 /// its dimensions, and its elements in row-major order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -396,7 +396,7 @@ pub fn read_idx(path: &Path, max_items: Option<usize>) -> Result<Idx, DataError>
     Ok(Idx { dims, data })
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:561)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// A data set of labeled images, held in memory as two tensors.
 #[derive(Clone, Debug)]
 ///
@@ -440,7 +440,7 @@ impl ImageDataset {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:620)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// The Fashion-MNIST data set (Xiao, Rasul and Vollgraf, 2017):
 /// 28x28 grayscale images of clothing in 10 classes,
 /// 60,000 for training and 10,000 for validation.
@@ -496,7 +496,7 @@ impl FashionMnist {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:701)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 impl FashionMnist {
     /// The names of the 10 classes, in the order of their labels.
     pub const LABELS: [&str; 10] = [
@@ -509,7 +509,7 @@ impl FashionMnist {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:743)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// Data whose examples are the rows (first dimension) of tensors: a tensor, or a pair of
 /// data with the same number of rows, such as features and labels.
 ///
@@ -545,7 +545,7 @@ impl<A: Rows, B: Rows> Rows for (A, B) {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:790)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// One epoch of minibatches of `data`:
 /// `batch_size` examples at a time (fewer in the last minibatch),
 /// in order or in a random order.
@@ -590,7 +590,7 @@ impl<T: Rows> Iterator for Batches<T> {
 }
 impl<T: Rows> ExactSizeIterator for Batches<T> {}
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:843)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 impl FashionMnist {
     /// One epoch of minibatches `(images, labels)`: of the training set in a random order
     /// when `train`, else of the validation set in order.
@@ -600,7 +600,7 @@ impl FashionMnist {
     }
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:896)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// Encodes grayscale values in `[0, 1]`, row by row, as an 8-bit PNG image.
 ///
 /// Defined in Section 3.1 *The Image Classification Dataset*.
@@ -658,7 +658,7 @@ pub fn show_images(
     show_svg(&show_images_svg(imgs, num_rows, num_cols, titles, scale));
 }
 
-// Section 3.1 (book/chapter_linear-classification/image-classification-dataset.md:959)
+// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 impl FashionMnist {
     /// Shows the first `nrows * ncols` images of a minibatch `(images, labels)`, titled with
     /// `labels`, or with the names of their classes when `labels` is empty.

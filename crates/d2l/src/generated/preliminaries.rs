@@ -8,7 +8,7 @@ use plotters::element::{DashedPathElement, DottedPathElement};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-// Section 2.4 (book/chapter_preliminaries/calculus.md:179)
+// Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
 /// How an axis maps data values to positions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 ///
@@ -111,7 +111,7 @@ impl PlotOptions {
     }
 }
 
-// Section 2.4 (book/chapter_preliminaries/calculus.md:302)
+// Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
 /// Coordinates of a curve: a 1-D float tensor, or a slice, array or `Vec` of `f32` or `f64`.
 ///
 /// Defined in Section 2.4 *Calculus*.
@@ -156,7 +156,7 @@ impl<T: PlotData + ?Sized> PlotData for &T {
     }
 }
 
-// Section 2.4 (book/chapter_preliminaries/calculus.md:365)
+// Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
 /// One axis of a figure: its scale and the range it shows, in *axis units* (the values
 /// themselves on a linear axis, their base-10 logarithms on a log axis).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -233,7 +233,7 @@ impl PlotAxis {
     }
 }
 
-// Section 2.4 (book/chapter_preliminaries/calculus.md:451)
+// Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
 /// The look of a curve, parsed from a format such as `"m--"` (see [`PlotOptions::fmts`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 ///
@@ -283,7 +283,7 @@ impl LineFormat {
     }
 }
 
-// Section 2.4 (book/chapter_preliminaries/calculus.md:514)
+// Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
 /// Cuts a polyline, with coordinates given as fractions of the plotting area, into the
 /// pieces that lie inside the unit square, so that axis limits hide what lies outside.
 /// Points that are not finite break the line.
@@ -323,7 +323,7 @@ pub fn clip_to_unit_square(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
     pieces
 }
 
-// Section 2.4 (book/chapter_preliminaries/calculus.md:564)
+// Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
 /// A curve ready to draw: its format and its visible pieces as polylines in canvas pixels.
 #[derive(Clone, Debug)]
 ///
@@ -432,7 +432,7 @@ impl Figure {
     }
 }
 
-// Section 2.4 (book/chapter_preliminaries/calculus.md:682)
+// Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
 impl Figure {
     /// Draws grid lines, ticks with their labels, and the axis labels.
     pub fn draw_axes<DB: DrawingBackend>(
@@ -500,7 +500,7 @@ impl Figure {
     }
 }
 
-// Section 2.4 (book/chapter_preliminaries/calculus.md:762)
+// Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
 /// Draws curves, each given as an `(x, y)` pair of coordinates, into an SVG document and
 /// returns its text. The curves may have different x values.
 ///
