@@ -81,14 +81,18 @@ pub fn path(book: &Book, paths: &Paths, page: &Page, scale: Scale) -> PathBuf {
 pub struct KeyBase(Sha256);
 
 impl KeyBase {
-    /// Hashes the tool version, the library crate, the capture crate and `Cargo.lock`.
+    /// Hashes the tool version, the library crate and the capture crate (comment lines left
+    /// out) and `Cargo.lock`.
     pub fn new(book: &Book, paths: &Paths) -> anyhow::Result<KeyBase> {
         let mut h = Sha256::new();
         h.update(concat!("d2l-book ", env!("CARGO_PKG_VERSION"), "\n"));
         let capture = crate::library::capture_dir(book)?;
         for dir in [crate::library::crate_dir(book), capture] {
             for file in crate::library::crate_sources(&dir) {
-                let bytes = std::fs::read(&file).with_context(|| format!("failed to read `{}`", file.display()))?;
+                let mut bytes = std::fs::read(&file).with_context(|| format!("failed to read `{}`", file.display()))?;
+                if file.extension().is_some_and(|e| e == "rs") {
+                    bytes = without_comment_lines(&bytes);
+                }
                 let rel = file.strip_prefix(&dir).unwrap_or(&file);
                 h.update(format!("{}\n{}\n", rel.display(), bytes.len()));
                 h.update(&bytes);
@@ -110,6 +114,13 @@ impl KeyBase {
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// Rust source without its comment lines: they cannot change what a section prints, and the
+/// generated library's docs carry section numbers that change whenever the toc does.
+fn without_comment_lines(source: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(source);
+    text.lines().filter(|l| !l.trim_start().starts_with("//")).flat_map(|l| [l, "\n"]).collect::<String>().into_bytes()
 }
 
 /// Reads cached outputs, if any; a corrupt file counts as missing (it is re-run and rewritten).

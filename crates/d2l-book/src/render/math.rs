@@ -12,7 +12,8 @@ pub fn to_mathml(latex: &str, block: bool) -> String {
     if push_mathml(&mut out, parser, config).is_err() {
         out = format!("<code class=\"math-error\">{}</code>", super::escape(latex));
     }
-    out
+    // pulldown-latex 0.8 escapes the entity it writes for `~` (a no-break space) a second time.
+    out.replace("&amp;nbsp;", "&#160;")
 }
 
 /// The first LaTeX error in `latex`, if any.
@@ -37,5 +38,6 @@ mod tests {
         assert!(check(r"\frac{1}{2}").is_ok());
         assert!(check(r"\frac{1}").is_err());
         assert!(check(r"\notacommand x").is_err());
+        assert!(to_mathml("a~b", false).contains("<mtext>&#160;</mtext>"), "`~` is a no-break space");
     }
 }

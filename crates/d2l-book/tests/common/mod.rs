@@ -6,16 +6,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// A copy of a fixture under `tests/fixtures/`.
-pub struct Fixture {
+pub(crate) struct Fixture {
     /// Keeps the folder alive.
     _dir: tempfile::TempDir,
     /// The copy's root (holding `book/` and `lib/`).
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
 }
 
 impl Fixture {
     /// Copies fixture `name`, pointing its library at this repository's `d2l-capture`.
-    pub fn new(name: &str) -> Fixture {
+    pub(crate) fn new(name: &str) -> Fixture {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
         let dir = tempfile::tempdir().expect("temporary folder");
         let root = dir.path().join(name);
@@ -28,7 +28,7 @@ impl Fixture {
     }
 
     /// Runs `d2l-book --book book ARGS` in the copy.
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_d2l-book"))
             .arg("--book")
             .arg("book")
@@ -42,7 +42,7 @@ impl Fixture {
     }
 
     /// Edits a file of the copy with a replacement that must apply.
-    pub fn edit(&self, rel: &str, from: &str, to: &str) {
+    pub(crate) fn edit(&self, rel: &str, from: &str, to: &str) {
         let path = self.root.join(rel);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(from), "`{from}` is not in {rel}");
@@ -50,7 +50,7 @@ impl Fixture {
     }
 
     /// Appends to a file of the copy.
-    pub fn append(&self, rel: &str, text: &str) {
+    pub(crate) fn append(&self, rel: &str, text: &str) {
         let path = self.root.join(rel);
         let mut old = std::fs::read_to_string(&path).unwrap();
         old.push_str(text);
@@ -58,24 +58,24 @@ impl Fixture {
     }
 
     /// Reads a file of the copy.
-    pub fn read(&self, rel: &str) -> String {
+    pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.root.join(rel)).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
     }
 
     /// The 1-based line of the first line of `rel` that contains `needle`.
-    pub fn line_of(&self, rel: &str, needle: &str) -> usize {
+    pub(crate) fn line_of(&self, rel: &str, needle: &str) -> usize {
         self.read(rel).lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("`{needle}` not in {rel}")) + 1
     }
 }
 
 /// What a run printed and how it ended.
-pub struct Run {
+pub(crate) struct Run {
     /// Exit success.
-    pub ok: bool,
+    pub(crate) ok: bool,
     /// stdout.
-    pub stdout: String,
+    pub(crate) stdout: String,
     /// stderr.
-    pub stderr: String,
+    pub(crate) stderr: String,
 }
 
 impl From<Output> for Run {
@@ -86,13 +86,13 @@ impl From<Output> for Run {
 
 impl Run {
     /// Asserts success, showing stderr otherwise.
-    pub fn success(self) -> Run {
+    pub(crate) fn success(self) -> Run {
         assert!(self.ok, "d2l-book failed:\n{}", self.stderr);
         self
     }
 
     /// Asserts failure.
-    pub fn failure(self) -> Run {
+    pub(crate) fn failure(self) -> Run {
         assert!(!self.ok, "d2l-book should have failed:\n{}", self.stderr);
         self
     }
