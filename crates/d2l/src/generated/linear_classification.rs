@@ -12,19 +12,19 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// The folder of the original book's data files.
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub const DATA_URL: &str = "http://d2l-data.s3-accelerate.amazonaws.com/";
 /// The folder where the authors of Fashion-MNIST publish its files.
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub const FASHION_MNIST_URL: &str = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/";
 /// The book's data files as `(name, URL, SHA-1)`, with the names, files and digests of the
 /// original book's `DATA_HUB`. A URL without `://` is a file name under [`DATA_URL`].
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub const DATA_HUB: &[(&str, &str, &str)] = &[
     ("kaggle_house_train", "kaggle_house_pred_train.csv", "585e9cc93e70b39160e7921475f9bcd7d31219ce"),
     ("kaggle_house_test", "kaggle_house_pred_test.csv", "fa19780a7b011d9b009e8bff8e99922a8ee2eb90"),
@@ -59,7 +59,7 @@ pub const DATA_HUB: &[(&str, &str, &str)] = &[
 /// The four files of Fashion-MNIST under [`FASHION_MNIST_URL`], as `(name, file, SHA-1)`;
 /// each digest is that of the decompressed file, so recompressed copies verify too.
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub const FASHION_MNIST_HUB: &[(&str, &str, &str)] = &[
     ("fashion_mnist_train_images", "train-images-idx3-ubyte.gz", "b9bd999c0106c9b8b4b0cefce58c9a6060f27095"),
     ("fashion_mnist_train_labels", "train-labels-idx1-ubyte.gz", "4bccf37222e01638381eaa326bf730337a597267"),
@@ -67,11 +67,11 @@ pub const FASHION_MNIST_HUB: &[(&str, &str, &str)] = &[
     ("fashion_mnist_val_labels", "t10k-labels-idx1-ubyte.gz", "958122e8b4b97fd4e71eca2d08ef754ed77c3ad9"),
 ];
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// A data file: where to download it, and the SHA-1 digest that proves we have the right bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub struct DataFile {
     /// The URL of the file; its last segment is the file's name.
     pub url: String,
@@ -112,11 +112,11 @@ impl DataFile {
     }
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// Why a data file could not be fetched or read.
 #[derive(Debug, thiserror::Error)]
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub enum DataError {
     /// The name is not in the hub.
     #[error("`{0}` is not a file of the data hub (see `DATA_HUB`)")]
@@ -185,11 +185,11 @@ pub enum DataError {
     },
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// Where data files are looked for and kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub struct DataHub {
     /// The cache folder, where every fetched file is kept once verified.
     pub cache_dir: PathBuf,
@@ -215,7 +215,7 @@ impl DataHub {
 /// Where the bytes of a fetched file came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub enum Source {
     /// Downloaded from this URL.
     Url(String),
@@ -254,7 +254,7 @@ impl Source {
 /// A verified file in the cache folder, and where its bytes came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub struct Fetched {
     /// The file in the cache folder.
     pub path: PathBuf,
@@ -262,7 +262,7 @@ pub struct Fetched {
     pub source: Source,
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 impl DataHub {
     /// A verified copy of `file` in the cache folder: the cached one if it passes its checksum,
     /// else a copy from the first mirror that has the file, else a download. New bytes are
@@ -313,7 +313,7 @@ impl DataHub {
     }
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 impl DataHub {
     /// Starts downloading `file`: the body of the server's answer, as a reader.
     fn download(&self, file: &DataFile) -> Result<impl Read, DataError> {
@@ -341,18 +341,18 @@ impl DataHub {
 /// Fetches the hub's file `name` (see [`DATA_HUB`]) with the settings of
 /// [`DataHub::from_env`], and returns the path of the verified file in the cache folder.
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub fn download(name: &str) -> Result<Fetched, DataError> {
     let file = DataFile::from_hub(name).ok_or_else(|| DataError::UnknownName(name.to_string()))?;
     DataHub::from_env().fetch(&file)
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// The content of an IDX file of unsigned bytes:
 /// its dimensions, and its elements in row-major order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub struct Idx {
     /// The size of each dimension.
     pub dims: Vec<usize>,
@@ -362,7 +362,7 @@ pub struct Idx {
 /// Reads a gzip-compressed IDX file of unsigned bytes, keeping at most `max_items` entries of
 /// its first dimension (all when `None`).
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub fn read_idx(path: &Path, max_items: Option<usize>) -> Result<Idx, DataError> {
     let invalid = |reason: String| DataError::Format { path: path.to_path_buf(), reason };
     let file = File::open(path).map_err(|error| DataError::Io { path: path.to_path_buf(), error })?;
@@ -396,11 +396,11 @@ pub fn read_idx(path: &Path, max_items: Option<usize>) -> Result<Idx, DataError>
     Ok(Idx { dims, data })
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// A data set of labeled images, held in memory as two tensors.
 #[derive(Clone, Debug)]
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub struct ImageDataset {
     /// The images, `[n, channels, height, width]`, with values in `[0, 1]`.
     pub images: Tensor<4>,
@@ -440,13 +440,13 @@ impl ImageDataset {
     }
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// The Fashion-MNIST data set (Xiao, Rasul and Vollgraf, 2017):
 /// 28x28 grayscale images of clothing in 10 classes,
 /// 60,000 for training and 10,000 for validation.
 #[derive(Clone, Debug)]
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub struct FashionMnist {
     /// The number of examples in a minibatch.
     pub batch_size: usize,
@@ -496,7 +496,7 @@ impl FashionMnist {
     }
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 impl FashionMnist {
     /// The names of the 10 classes, in the order of their labels.
     pub const LABELS: [&str; 10] = [
@@ -509,11 +509,11 @@ impl FashionMnist {
     }
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// Data whose examples are the rows (first dimension) of tensors: a tensor, or a pair of
 /// data with the same number of rows, such as features and labels.
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub trait Rows: Clone {
     /// The number of examples.
     fn num_rows(&self) -> usize;
@@ -545,13 +545,13 @@ impl<A: Rows, B: Rows> Rows for (A, B) {
     }
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// One epoch of minibatches of `data`:
 /// `batch_size` examples at a time (fewer in the last minibatch),
 /// in order or in a random order.
 #[derive(Clone, Debug)]
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub struct Batches<T: Rows> {
     data: T,
     order: Tensor<1, Int>,
@@ -590,7 +590,7 @@ impl<T: Rows> Iterator for Batches<T> {
 }
 impl<T: Rows> ExactSizeIterator for Batches<T> {}
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 impl FashionMnist {
     /// One epoch of minibatches `(images, labels)`: of the training set in a random order
     /// when `train`, else of the validation set in order.
@@ -600,10 +600,10 @@ impl FashionMnist {
     }
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// Encodes grayscale values in `[0, 1]`, row by row, as an 8-bit PNG image.
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub fn gray_png(values: &[f32], width: usize, height: usize) -> Vec<u8> {
     let bytes: Vec<u8> = values.iter().map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect();
     let mut encoded = Vec::new();
@@ -618,7 +618,7 @@ pub fn gray_png(values: &[f32], width: usize, height: usize) -> Vec<u8> {
 /// in `[0, 1]`) in a grid, each `scale` times its size in pixels, under its title (lines
 /// split at `\n`; none when `titles` is empty), and returns the SVG document.
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub fn show_images_svg(
     imgs: &Tensor<3>, num_rows: usize, num_cols: usize, titles: &[String], scale: f64,
 ) -> String {
@@ -651,14 +651,14 @@ pub fn show_images_svg(
 }
 /// Shows grayscale images in a grid with their titles (see [`show_images_svg`]).
 ///
-/// Defined in Section 3.1 *The Image Classification Dataset*.
+/// Defined in Section 3.2 *The Image Classification Dataset*.
 pub fn show_images(
     imgs: &Tensor<3>, num_rows: usize, num_cols: usize, titles: &[String], scale: f64,
 ) {
     show_svg(&show_images_svg(imgs, num_rows, num_cols, titles, scale));
 }
 
-// Section 3.1 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+// Section 3.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 impl FashionMnist {
     /// Shows the first `nrows * ncols` images of a minibatch `(images, labels)`, titled with
     /// `labels`, or with the names of their classes when `labels` is empty.
