@@ -2,8 +2,10 @@
 //!
 //! One module per chapter, in book order.
 pub mod preliminaries;
+pub mod linear_regression;
 
 /// Every saved item, for `use d2l::prelude::*`.
 pub mod prelude {
     pub use super::preliminaries::*;
+    pub use super::linear_regression::*;
 }
