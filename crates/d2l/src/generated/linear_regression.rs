@@ -29,7 +29,7 @@ pub struct Series {
     pub pending: Vec<(f64, f64)>,
 }
 /// Plots curves point by point while an experiment runs, such as the loss during training.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
 pub struct ProgressBoard {
@@ -37,15 +37,17 @@ pub struct ProgressBoard {
     pub options: PlotOptions,
     /// The curves, in the order of their first point.
     pub series: Vec<Series>,
+    /// Whether to show anything (true by default); when false, the board only records.
+    pub display: bool,
     /// The live progress bar, in a terminal only.
     bar: Option<ProgressBar>,
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:144)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:146)
 impl ProgressBoard {
     /// A board with no curves yet.
     pub fn new(options: PlotOptions) -> Self {
-        Self { options, series: Vec::new(), bar: None }
+        Self { options, series: Vec::new(), display: true, bar: None }
     }
     /// Adds the point `(x, y)` to the curve `label`, drawing the average of every `every_n`
     /// points it receives (`every_n` is at least 1).
@@ -69,7 +71,7 @@ impl ProgressBoard {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:187)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:191)
 impl ProgressBoard {
     /// Renders the drawn curves as an SVG document, with a legend of their labels.
     pub fn to_svg(&self) -> String {
@@ -84,10 +86,12 @@ impl ProgressBoard {
         if let Some(bar) = self.bar.take() {
             bar.finish();
         }
-        show_svg(&self.to_svg());
+        if self.display {
+            show_svg(&self.to_svg());
+        }
     }
     fn update_bar(&mut self, x: f64) {
-        if in_book() {
+        if in_book() || !self.display {
             return;
         }
         let bar = self.bar.get_or_insert_with(|| {
@@ -102,7 +106,7 @@ impl ProgressBoard {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:266)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:272)
 /// What a validation step measures: named values such as `("loss", 0.01)`.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
@@ -137,7 +141,7 @@ pub trait Model: Module {
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
 pub type Batch<M> = (<M as Model>::Input, <M as Model>::Target);
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:316)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:322)
 /// An optimizer and the learning rate it steps with.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
@@ -158,7 +162,7 @@ impl Optim {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:363)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:369)
 /// Minibatches, one pass over a dataset: an iterator that knows how many batches remain.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
@@ -182,7 +186,7 @@ pub trait DataModule {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:409)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:415)
 /// Hyperparameters of a [`Trainer`].
 #[derive(Config, Debug)]
 ///
@@ -224,7 +228,7 @@ impl TrainerConfig {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:459)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:465)
 /// Trains models: runs the training loop and records its progress on a board.
 #[derive(Debug)]
 ///
@@ -256,7 +260,7 @@ pub struct Trainer {
     pub num_val_batches: usize,
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:505)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:511)
 impl Trainer {
     /// Trains `model` on `data` for `max_epochs` epochs, shows the training curves, and
     /// returns the trained model in evaluation mode.
