@@ -85,6 +85,9 @@ impl ProgressBoard {
     pub fn show(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish();
+            if !bar.is_hidden() {
+                eprintln!(); // what follows goes below the bar
+            }
         }
         if self.display {
             show_svg(&self.to_svg());
@@ -106,7 +109,7 @@ impl ProgressBoard {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:272)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:275)
 /// What a validation step measures: named values such as `("loss", 0.01)`.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
@@ -141,7 +144,7 @@ pub trait Model: Module {
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
 pub type Batch<M> = (<M as Model>::Input, <M as Model>::Target);
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:322)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:325)
 /// An optimizer and the learning rate it steps with.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
@@ -162,7 +165,7 @@ impl Optim {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:369)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:372)
 /// Minibatches, one pass over a dataset: an iterator that knows how many batches remain.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
@@ -186,7 +189,7 @@ pub trait DataModule {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:415)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:420)
 /// Hyperparameters of a [`Trainer`].
 #[derive(Config, Debug)]
 ///
@@ -228,7 +231,7 @@ impl TrainerConfig {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:465)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:470)
 /// Trains models: runs the training loop and records its progress on a board.
 #[derive(Debug)]
 ///
@@ -260,7 +263,7 @@ pub struct Trainer {
     pub num_val_batches: usize,
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:511)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:516)
 impl Trainer {
     /// Trains `model` on `data` for `max_epochs` epochs, shows the training curves, and
     /// returns the trained model in evaluation mode.
@@ -346,7 +349,7 @@ impl SyntheticRegressionDataConfig {
     }
 }
 
-// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:197)
+// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:199)
 /// Tensors whose first dimension indexes examples: one tensor, or a tuple of tensors with the
 /// same number of rows, such as `(features, labels)`.
 ///
@@ -382,7 +385,7 @@ impl<A: Examples, B: Examples> Examples for (A, B) {
     }
 }
 
-// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:243)
+// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:245)
 /// Minibatches of `batch_size` examples of `tensors` (shuffled when `train`), created on
 /// `device`; the last batch is smaller when `batch_size` does not divide the examples.
 ///
@@ -402,7 +405,7 @@ pub fn get_tensorloader<'a, T: Examples + 'a>(tensors: T, train: bool, batch_siz
     }))
 }
 
-// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:266)
+// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:268)
 impl DataModule for SyntheticRegressionData {
     type Batch = (Tensor<2>, Tensor<2>);
     fn get_dataloader(&self, train: bool, device: &Device) -> DataLoader<'_, Self::Batch> {
