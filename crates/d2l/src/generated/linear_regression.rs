@@ -65,18 +65,20 @@ impl ProgressBoard {
             return;
         }
         let n = series.pending.len() as f64;
-        let (sum_x, sum_y) = series.pending.drain(..).fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+        let (sum_x, sum_y) =
+            series.pending.drain(..).fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
         series.points.push((sum_x / n, sum_y / n));
         self.update_bar(sum_x / n);
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:191)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:192)
 impl ProgressBoard {
     /// Renders the drawn curves as an SVG document, with a legend of their labels.
     pub fn to_svg(&self) -> String {
         let drawn: Vec<&Series> = self.series.iter().filter(|s| !s.points.is_empty()).collect();
-        let curves: Vec<(Vec<f64>, Vec<f64>)> = drawn.iter().map(|s| s.points.iter().copied().unzip()).collect();
+        let curves: Vec<(Vec<f64>, Vec<f64>)> =
+            drawn.iter().map(|s| s.points.iter().copied().unzip()).collect();
         let options = self.options.clone().with_legend(drawn.iter().map(|s| s.label.clone()));
         plot_curves_svg(&curves, &options)
     }
@@ -104,12 +106,14 @@ impl ProgressBoard {
         if let Some((low, high)) = self.options.xlim {
             bar.set_position((1000.0 * (x - low) / (high - low)).clamp(0.0, 1000.0) as u64);
         }
-        let latest = self.series.iter().filter_map(|s| s.points.last().map(|p| format!("{} {:.4}", s.label, p.1)));
-        bar.set_message(latest.collect::<Vec<_>>().join("  "));
+        let latest: Vec<String> = self.series.iter()
+            .filter_map(|s| s.points.last().map(|(_, y)| format!("{} {y:.4}", s.label)))
+            .collect();
+        bar.set_message(latest.join("  "));
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:275)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:279)
 /// What a validation step measures: named values such as `("loss", 0.01)`.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
@@ -144,7 +148,7 @@ pub trait Model: Module {
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
 pub type Batch<M> = (<M as Model>::Input, <M as Model>::Target);
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:325)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:329)
 /// An optimizer and the learning rate it steps with.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
@@ -165,7 +169,7 @@ impl Optim {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:372)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:376)
 /// Minibatches, one pass over a dataset: an iterator that knows how many batches remain.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
@@ -189,7 +193,7 @@ pub trait DataModule {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:420)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:424)
 /// Hyperparameters of a [`Trainer`].
 #[derive(Config, Debug)]
 ///
@@ -231,7 +235,7 @@ impl TrainerConfig {
     }
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:470)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:474)
 /// Trains models: runs the training loop and records its progress on a board.
 #[derive(Debug)]
 ///
@@ -263,7 +267,7 @@ pub struct Trainer {
     pub num_val_batches: usize,
 }
 
-// Section 3.2 (book/chapter_linear-regression/oo-design.md:516)
+// Section 3.2 (book/chapter_linear-regression/oo-design.md:520)
 impl Trainer {
     /// Trains `model` on `data` for `max_epochs` epochs, shows the training curves, and
     /// returns the trained model in evaluation mode.
@@ -349,7 +353,7 @@ impl SyntheticRegressionDataConfig {
     }
 }
 
-// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:199)
+// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:202)
 /// Tensors whose first dimension indexes examples: one tensor, or a tuple of tensors with the
 /// same number of rows, such as `(features, labels)`.
 ///
@@ -385,12 +389,17 @@ impl<A: Examples, B: Examples> Examples for (A, B) {
     }
 }
 
-// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:245)
+// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:248)
 /// Minibatches of `batch_size` examples of `tensors` (shuffled when `train`), created on
 /// `device`; the last batch is smaller when `batch_size` does not divide the examples.
 ///
 /// Defined in Section 3.3 *Synthetic Regression Data*.
-pub fn get_tensorloader<'a, T: Examples + 'a>(tensors: T, train: bool, batch_size: usize, device: &Device) -> DataLoader<'a, T> {
+pub fn get_tensorloader<'a, T: Examples + 'a>(
+    tensors: T,
+    train: bool,
+    batch_size: usize,
+    device: &Device,
+) -> DataLoader<'a, T> {
     let n = tensors.num_examples();
     let source = tensors.device();
     let indices = if train {
@@ -405,11 +414,12 @@ pub fn get_tensorloader<'a, T: Examples + 'a>(tensors: T, train: bool, batch_siz
     }))
 }
 
-// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:268)
+// Section 3.3 (book/chapter_linear-regression/synthetic-regression-data.md:276)
 impl DataModule for SyntheticRegressionData {
     type Batch = (Tensor<2>, Tensor<2>);
     fn get_dataloader(&self, train: bool, device: &Device) -> DataLoader<'_, Self::Batch> {
-        let rows = if train { 0..self.num_train } else { self.num_train..self.num_train + self.num_val };
+        let n = self.num_train + self.num_val;
+        let rows = if train { 0..self.num_train } else { self.num_train..n };
         let tensors = (self.x.clone().slice(rows.clone()), self.y.clone().slice(rows));
         get_tensorloader(tensors, train, self.batch_size, device)
     }
@@ -459,13 +469,19 @@ impl LinearRegressionScratchConfig {
 pub struct Sgd;
 impl Optimizer for Sgd {
     type State<const D: usize> = ();
-    fn step<const D: usize>(&self, lr: LearningRate, param: Tensor<D>, grad: Tensor<D>, _state: Option<()>) -> (Tensor<D>, Option<()>) {
+    fn step<const D: usize>(
+        &self,
+        lr: LearningRate,
+        param: Tensor<D>,
+        grad: Tensor<D>,
+        _state: Option<()>,
+    ) -> (Tensor<D>, Option<()>) {
         (param - grad * lr, None)
     }
     fn to_device<const D: usize>(_state: (), _device: &Device) {}
 }
 
-// Section 3.4 (book/chapter_linear-regression/linear-regression-scratch.md:150)
+// Section 3.4 (book/chapter_linear-regression/linear-regression-scratch.md:156)
 impl Model for LinearRegressionScratch {
     type Input = Tensor<2>;
     type Output = Tensor<2>;
@@ -482,7 +498,7 @@ impl Model for LinearRegressionScratch {
     }
 }
 
-// Section 3.4 (book/chapter_linear-regression/linear-regression-scratch.md:210)
+// Section 3.4 (book/chapter_linear-regression/linear-regression-scratch.md:216)
 impl Trainer {
     /// One epoch: a pass over the training data that updates the model after every
     /// minibatch, then a pass over the validation data that records its measurements.
@@ -516,7 +532,7 @@ impl Trainer {
     }
 }
 
-// Section 3.4 (book/chapter_linear-regression/linear-regression-scratch.md:255)
+// Section 3.4 (book/chapter_linear-regression/linear-regression-scratch.md:261)
 impl Trainer {
     /// Records a measurement on the board, at the current position of training.
     pub fn plot(&mut self, key: &str, value: f64, train: bool) {
@@ -531,12 +547,16 @@ impl Trainer {
     }
 }
 
-// Section 3.4 (book/chapter_linear-regression/linear-regression-scratch.md:283)
+// Section 3.4 (book/chapter_linear-regression/linear-regression-scratch.md:289)
 /// Scales all gradients of `model` by one factor so that their global L2 norm, the norm of
 /// all of them stacked into one vector, is at most `max_norm`.
 ///
 /// Defined in Section 3.4 *Linear Regression Implementation from Scratch*.
-pub fn clip_gradients<M: Module>(mut grads: GradientsParams, max_norm: f64, model: &M) -> GradientsParams {
+pub fn clip_gradients<M: Module>(
+    mut grads: GradientsParams,
+    max_norm: f64,
+    model: &M,
+) -> GradientsParams {
     struct SquaredNorm<'a>(&'a GradientsParams, f64);
     impl ModuleVisitor for SquaredNorm<'_> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
