@@ -75,6 +75,13 @@ pub fn scale() -> Scale {
     }
 }
 
+/// Whether this program runs under the book tool (`d2l-book` sets [`NONCE_ENV`] for every section
+/// it runs), rather than on its own in a terminal. Library code uses it to choose between
+/// book output (a final figure) and terminal output (a live progress bar).
+pub fn in_book() -> bool {
+    std::env::var_os(NONCE_ENV).is_some()
+}
+
 /// Starts cell `index` of the running section (called by generated programs only).
 #[doc(hidden)]
 pub fn cell(index: usize) {

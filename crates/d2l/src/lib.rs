@@ -12,12 +12,12 @@ pub mod runtime;
 
 pub use burn;
 pub use generated::*;
-pub use runtime::{Scale, device, scale, show_svg};
+pub use runtime::{Scale, device, in_book, scale, show_svg};
 
 /// What every section program imports: burn's prelude, the device and scale helpers, and every
 /// item the book has saved so far.
 pub mod prelude {
     pub use crate::generated::prelude::*;
-    pub use crate::runtime::{Scale, device, scale, show_svg};
+    pub use crate::runtime::{Scale, device, in_book, scale, show_svg};
     pub use burn::prelude::*;
 }

@@ -2,10 +2,12 @@
 //!
 //! One module per chapter, in book order.
 pub mod preliminaries;
+pub mod linear_regression;
 pub mod linear_classification;
 
 /// Every saved item, for `use d2l::prelude::*`.
 pub mod prelude {
     pub use super::preliminaries::*;
+    pub use super::linear_regression::*;
     pub use super::linear_classification::*;
 }
