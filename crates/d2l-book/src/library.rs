@@ -117,8 +117,9 @@ fn saved_cell(page: &Page, cell: &Cell) -> Result<(Vec<String>, Vec<(Option<usiz
             syn::Item::Fn(_) | syn::Item::Struct(_) | syn::Item::Enum(_) | syn::Item::Trait(_) | syn::Item::Type(_) | syn::Item::Const(_) | syn::Item::Static(_) => {
                 let attrs = item_attrs(item);
                 let has_docs = attrs.iter().any(|a| a.path().is_ident("doc"));
-                let after_attrs = attrs.iter().map(|a| a.span().end().line).max().unwrap_or(start);
-                docs_before.push((after_attrs, has_docs));
+                // Right after the item's last doc line (before attributes such as `#[derive]`).
+                let after_docs = attrs.iter().filter(|a| a.path().is_ident("doc")).map(|a| a.span().end().line).max().unwrap_or(start);
+                docs_before.push((after_docs, has_docs));
             }
             _ => {}
         }

@@ -17,7 +17,7 @@ pub struct MappedText {
 impl MappedText {
     /// Appends generated lines that come from no Markdown line.
     pub fn push_plain(&mut self, text: &str) {
-        for line in text.lines() {
+        for line in lines(text) {
             self.text.push_str(line);
             self.text.push('\n');
             self.lines.push(None);
@@ -26,7 +26,7 @@ impl MappedText {
 
     /// Appends `code`, whose first line is line `first_line` of `file`.
     pub fn push_mapped(&mut self, code: &str, file: &std::path::Path, first_line: usize) {
-        for (i, line) in code.lines().enumerate() {
+        for (i, line) in lines(code).enumerate() {
             self.text.push_str(line);
             self.text.push('\n');
             self.lines.push(Some((file.to_path_buf(), first_line + i)));
@@ -38,4 +38,10 @@ impl MappedText {
         let (file, md_line) = self.lines.get(line.checked_sub(1)?)?.as_ref()?;
         Some(Location { file: file.clone(), line: *md_line, col })
     }
+}
+
+/// The lines of `text`; an empty text is one empty line (a blank line of a cell).
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let empty = text.is_empty().then_some("");
+    empty.into_iter().chain(text.lines())
 }

@@ -17,10 +17,12 @@ use std::path::{Path, PathBuf};
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
 pub const DATA_URL: &str = "http://d2l-data.s3-accelerate.amazonaws.com/";
+
 /// The folder where the authors of Fashion-MNIST publish its files.
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
 pub const FASHION_MNIST_URL: &str = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/";
+
 /// The book's data files as `(name, URL, SHA-1)`, with the names, files and digests of the
 /// original book's `DATA_HUB`. A URL without `://` is a file name under [`DATA_URL`].
 ///
@@ -56,6 +58,7 @@ pub const DATA_HUB: &[(&str, &str, &str)] = &[
     ("bert.base", "bert.base.torch.zip", "225d66f04cae318b841a13d32af3acc165f253ac"),
     ("bert.small", "bert.small.torch.zip", "c72329e68a732bef0452e4b96a1c341c8910f81f"),
 ];
+
 /// The four files of Fashion-MNIST under [`FASHION_MNIST_URL`], as `(name, file, SHA-1)`;
 /// each digest is that of the decompressed file, so recompressed copies verify too.
 ///
@@ -68,10 +71,11 @@ pub const FASHION_MNIST_HUB: &[(&str, &str, &str)] = &[
 ];
 
 // Section 4.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+
 /// A data file: where to download it, and the SHA-1 digest that proves we have the right bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataFile {
     /// The URL of the file; its last segment is the file's name.
     pub url: String,
@@ -80,6 +84,7 @@ pub struct DataFile {
     /// Whether `sha1` is the digest of the gzip-decompressed content rather than of the file.
     pub gunzip: bool,
 }
+
 impl DataFile {
     /// The hub's file `name` (see [`DATA_HUB`] and [`FASHION_MNIST_HUB`]), if there is one.
     pub fn from_hub(name: &str) -> Option<Self> {
@@ -92,10 +97,12 @@ impl DataFile {
         let &(_, file, sha1) = FASHION_MNIST_HUB.iter().find(|entry| entry.0 == name)?;
         Some(Self { url: url(FASHION_MNIST_URL, file), sha1: sha1.to_string(), gunzip: true })
     }
+
     /// The file's name: the last segment of its URL.
     pub fn name(&self) -> &str {
         self.url.rsplit('/').next().unwrap_or(&self.url)
     }
+
     /// Checks the file at `path` against the digest: `Err` holds the digest found instead, or
     /// why none could be computed.
     pub fn verify(&self, path: &Path) -> Result<(), String> {
@@ -114,9 +121,9 @@ impl DataFile {
 
 // Section 4.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// Why a data file could not be fetched or read.
-#[derive(Debug, thiserror::Error)]
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
+#[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The name is not in the hub.
     #[error("`{0}` is not a file of the data hub (see `DATA_HUB`)")]
@@ -187,15 +194,16 @@ pub enum DataError {
 
 // Section 4.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// Where data files are looked for and kept.
-#[derive(Clone, Debug, PartialEq, Eq)]
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataHub {
     /// The cache folder, where every fetched file is kept once verified.
     pub cache_dir: PathBuf,
     /// Local folders to copy files from, tried in order before the network.
     pub mirrors: Vec<PathBuf>,
 }
+
 impl DataHub {
     /// The settings from the environment: the cache folder is `D2L_DATA_DIR`, by default
     /// `d2l-rs/data` in the user's cache folder; the mirrors are the folders in
@@ -212,10 +220,11 @@ impl DataHub {
         Self { cache_dir, mirrors }
     }
 }
+
 /// Where the bytes of a fetched file came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
     /// Downloaded from this URL.
     Url(String),
@@ -224,6 +233,7 @@ pub enum Source {
     /// Found in this cache folder with no note of its origin: put there by hand.
     Cache(PathBuf),
 }
+
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -233,6 +243,7 @@ impl std::fmt::Display for Source {
         }
     }
 }
+
 impl Source {
     /// The note kept next to a cached file: one line, `url URL` or `folder PATH`.
     fn note(&self) -> String {
@@ -241,6 +252,7 @@ impl Source {
             Source::Folder(dir) | Source::Cache(dir) => format!("folder {}\n", dir.display()),
         }
     }
+
     /// Reads the note kept next to the cached file `path`, if there is one.
     fn from_note(path: &Path) -> Option<Self> {
         let note = std::fs::read_to_string(path.with_added_extension("source")).ok()?;
@@ -251,10 +263,11 @@ impl Source {
         }
     }
 }
+
 /// A verified file in the cache folder, and where its bytes came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fetched {
     /// The file in the cache folder.
     pub path: PathBuf,
@@ -285,6 +298,7 @@ impl DataHub {
         let mut body = self.download(file)?;
         self.store(file, &mut body, Source::Url(file.url.clone()))
     }
+
     /// Copies `reader` into the cache as `file` if the bytes pass the checksum.
     fn store(&self, file: &DataFile, reader: &mut dyn Read, source: Source)
         -> Result<Fetched, DataError> {
@@ -333,11 +347,13 @@ impl DataHub {
         }
         Ok(response.into_body().into_reader())
     }
+
     fn download_error(&self, file: &DataFile, url: &str, reason: String) -> DataError {
         let (file, url, cache) = (file.name().to_string(), url.to_string(), self.cache_dir.clone());
         DataError::Download { file, url, reason, cache }
     }
 }
+
 /// Fetches the hub's file `name` (see [`DATA_HUB`]) with the settings of
 /// [`DataHub::from_env`], and returns the path of the verified file in the cache folder.
 ///
@@ -350,15 +366,16 @@ pub fn download(name: &str) -> Result<Fetched, DataError> {
 // Section 4.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// The content of an IDX file of unsigned bytes:
 /// its dimensions, and its elements in row-major order.
-#[derive(Clone, Debug, PartialEq, Eq)]
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Idx {
     /// The size of each dimension.
     pub dims: Vec<usize>,
     /// The elements, row-major.
     pub data: Vec<u8>,
 }
+
 /// Reads a gzip-compressed IDX file of unsigned bytes, keeping at most `max_items` entries of
 /// its first dimension (all when `None`).
 ///
@@ -398,15 +415,16 @@ pub fn read_idx(path: &Path, max_items: Option<usize>) -> Result<Idx, DataError>
 
 // Section 4.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
 /// A data set of labeled images, held in memory as two tensors.
-#[derive(Clone, Debug)]
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
+#[derive(Clone, Debug)]
 pub struct ImageDataset {
     /// The images, `[n, channels, height, width]`, with values in `[0, 1]`.
     pub images: Tensor<4>,
     /// The class of each image, `[n]`.
     pub labels: Tensor<1, Int>,
 }
+
 impl ImageDataset {
     /// Reads grayscale images `[n, height, width]` and their labels `[n]` from two IDX files,
     /// at most `max_items` of each (all when `None`).
@@ -430,10 +448,12 @@ impl ImageDataset {
             labels: Tensor::from_data(TensorData::new(classes, [n]), device),
         })
     }
+
     /// The number of images.
     pub fn len(&self) -> usize {
         self.labels.dims()[0]
     }
+
     /// Whether there are no images.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -444,9 +464,9 @@ impl ImageDataset {
 /// The Fashion-MNIST data set (Xiao, Rasul and Vollgraf, 2017):
 /// 28x28 grayscale images of clothing in 10 classes,
 /// 60,000 for training and 10,000 for validation.
-#[derive(Clone, Debug)]
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
+#[derive(Clone, Debug)]
 pub struct FashionMnist {
     /// The number of examples in a minibatch.
     pub batch_size: usize,
@@ -457,6 +477,7 @@ pub struct FashionMnist {
     /// Where the files came from; they all passed their checksum.
     pub source: String,
 }
+
 impl FashionMnist {
     /// Loads Fashion-MNIST with the data hub's settings from the environment.
     ///
@@ -465,6 +486,7 @@ impl FashionMnist {
     pub fn new(batch_size: usize) -> Self {
         Self::load(&DataHub::from_env(), batch_size).unwrap_or_else(|e| panic!("{e}"))
     }
+
     /// Loads Fashion-MNIST through `hub`; at smoke scale only the first 2,000 training and 500
     /// validation images.
     pub fn load(hub: &DataHub, batch_size: usize) -> Result<Self, DataError> {
@@ -503,6 +525,7 @@ impl FashionMnist {
         "t-shirt", "trouser", "pullover", "dress", "coat",
         "sandal", "shirt", "sneaker", "bag", "ankle boot",
     ];
+
     /// The names of the classes `indices`.
     pub fn text_labels(&self, indices: &Tensor<1, Int>) -> Vec<String> {
         indices.to_data().iter::<i64>().map(|i| Self::LABELS[i as usize].to_string()).collect()
@@ -510,6 +533,7 @@ impl FashionMnist {
 }
 
 // Section 4.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+
 /// Data whose examples are the rows (first dimension) of tensors: a tensor, or a pair of
 /// data with the same number of rows, such as features and labels.
 ///
@@ -522,6 +546,7 @@ pub trait Rows: Clone {
     /// The examples at `indices`, in that order.
     fn rows(&self, indices: Tensor<1, Int>) -> Self;
 }
+
 impl<const D: usize, K: Basic> Rows for Tensor<D, K> {
     fn num_rows(&self) -> usize {
         self.dims()[0]
@@ -533,6 +558,7 @@ impl<const D: usize, K: Basic> Rows for Tensor<D, K> {
         self.clone().select(0, indices)
     }
 }
+
 impl<A: Rows, B: Rows> Rows for (A, B) {
     fn num_rows(&self) -> usize {
         self.0.num_rows()
@@ -549,15 +575,16 @@ impl<A: Rows, B: Rows> Rows for (A, B) {
 /// One epoch of minibatches of `data`:
 /// `batch_size` examples at a time (fewer in the last minibatch),
 /// in order or in a random order.
-#[derive(Clone, Debug)]
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
+#[derive(Clone, Debug)]
 pub struct Batches<T: Rows> {
     data: T,
     order: Tensor<1, Int>,
     batch_size: usize,
     start: usize,
 }
+
 impl<T: Rows> Batches<T> {
     /// The minibatches of `data`, in a random order when `shuffle`.
     pub fn new(data: T, batch_size: usize, shuffle: bool) -> Self {
@@ -571,8 +598,10 @@ impl<T: Rows> Batches<T> {
         Self { data, order, batch_size, start: 0 }
     }
 }
+
 impl<T: Rows> Iterator for Batches<T> {
     type Item = T;
+
     fn next(&mut self) -> Option<T> {
         let n = self.order.dims()[0];
         if self.start >= n {
@@ -583,11 +612,13 @@ impl<T: Rows> Iterator for Batches<T> {
         self.start = end;
         Some(self.data.rows(indices))
     }
+
     fn size_hint(&self) -> (usize, Option<usize>) {
         let left = (self.order.dims()[0] - self.start).div_ceil(self.batch_size);
         (left, Some(left))
     }
 }
+
 impl<T: Rows> ExactSizeIterator for Batches<T> {}
 
 // Section 4.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
@@ -601,6 +632,7 @@ impl FashionMnist {
 }
 
 // Section 4.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+
 /// Encodes grayscale values in `[0, 1]`, row by row, as an 8-bit PNG image.
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.
@@ -614,6 +646,7 @@ pub fn gray_png(values: &[f32], width: usize, height: usize) -> Vec<u8> {
     writer.finish().expect("writing to a Vec cannot fail");
     encoded
 }
+
 /// Draws the first `num_rows * num_cols` grayscale images `imgs` (`[n, height, width]`, values
 /// in `[0, 1]`) in a grid, each `scale` times its size in pixels, under its title (lines
 /// split at `\n`; none when `titles` is empty), and returns the SVG document.
@@ -649,6 +682,7 @@ pub fn show_images_svg(
     }
     svg + "</svg>"
 }
+
 /// Shows grayscale images in a grid with their titles (see [`show_images_svg`]).
 ///
 /// Defined in Section 4.2 *The Image Classification Dataset*.

@@ -16,10 +16,11 @@ use burn::tensor::kind::Basic;
 use indicatif::{ProgressBar, ProgressStyle};
 
 // Section 3.2 *Object-Oriented Design for Implementation* (book/chapter_linear-regression/oo-design.md)
+
 /// A curve on a [`ProgressBoard`].
-#[derive(Clone, Debug, Default)]
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
+#[derive(Clone, Debug, Default)]
 pub struct Series {
     /// Its name in the legend.
     pub label: String,
@@ -28,10 +29,11 @@ pub struct Series {
     /// Points received since the last drawn point, waiting to be averaged.
     pub pending: Vec<(f64, f64)>,
 }
+
 /// Plots curves point by point while an experiment runs, such as the loss during training.
-#[derive(Debug)]
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
+#[derive(Debug)]
 pub struct ProgressBoard {
     /// How the figure looks: labels, limits, scales, formats and size.
     pub options: PlotOptions,
@@ -49,6 +51,7 @@ impl ProgressBoard {
     pub fn new(options: PlotOptions) -> Self {
         Self { options, series: Vec::new(), display: true, bar: None }
     }
+
     /// Adds the point `(x, y)` to the curve `label`, drawing the average of every `every_n`
     /// points it receives (`every_n` is at least 1).
     pub fn draw(&mut self, x: f64, y: f64, label: &str, every_n: usize) {
@@ -82,6 +85,7 @@ impl ProgressBoard {
         let options = self.options.clone().with_legend(drawn.iter().map(|s| s.label.clone()));
         plot_curves_svg(&curves, &options)
     }
+
     /// Shows the figure below the cell (in a terminal: ends the progress bar and writes the
     /// figure to a file).
     pub fn show(&mut self) {
@@ -95,6 +99,7 @@ impl ProgressBoard {
             show_svg(&self.to_svg());
         }
     }
+
     fn update_bar(&mut self, x: f64) {
         if in_book() || !self.display {
             return;
@@ -114,10 +119,12 @@ impl ProgressBoard {
 }
 
 // Section 3.2 *Object-Oriented Design for Implementation* (book/chapter_linear-regression/oo-design.md)
+
 /// What a validation step measures: named values such as `("loss", 0.01)`.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
 pub type Metrics = Vec<(&'static str, f64)>;
+
 /// A model the [`Trainer`] can train: a network with its loss and its optimization method.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
@@ -128,21 +135,27 @@ pub trait Model: Module {
     type Output;
     /// What the outputs are compared with, e.g. a matrix of labels.
     type Target;
+
     /// Computes the output of the network.
     fn forward(&self, x: Self::Input) -> Self::Output;
+
     /// The loss of the outputs `y_hat` against the targets `y`, a tensor of one element.
     fn loss(&self, y_hat: Self::Output, y: Self::Target) -> Tensor<1>;
+
     /// The optimizer that updates the parameters, with its learning rate.
     fn configure_optimizers(&self) -> Optim;
+
     /// The loss on a minibatch of training data, to compute gradients from.
     fn training_step(&self, (x, y): Batch<Self>) -> Tensor<1> {
         self.loss(self.forward(x), y)
     }
+
     /// What to report on a minibatch of validation data: its loss.
     fn validation_step(&self, (x, y): Batch<Self>) -> Metrics {
         vec![("loss", self.loss(self.forward(x), y).into_scalar::<f64>())]
     }
 }
+
 /// A minibatch for the model `M`: inputs and their targets.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
@@ -158,11 +171,13 @@ pub struct Optim {
     /// The learning rate of every step.
     pub lr: LearningRate,
 }
+
 impl Optim {
     /// Pairs an optimizer (any burn optimizer, or a `ModuleOptimizer`) with a learning rate.
     pub fn new(optimizer: impl Into<ModuleOptimizer>, lr: LearningRate) -> Self {
         Self { optimizer: optimizer.into(), lr }
     }
+
     /// Takes one step: returns `model` with every parameter updated from its gradient.
     pub fn step<M: Module>(&mut self, model: M, grads: GradientsParams) -> M {
         self.optimizer.step(self.lr, model, grads)
@@ -174,19 +189,23 @@ impl Optim {
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
 pub type DataLoader<'a, B> = Box<dyn ExactSizeIterator<Item = B> + 'a>;
+
 /// A dataset, split into training and validation data, that serves minibatches.
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
 pub trait DataModule {
     /// One minibatch, e.g. `(features, labels)`.
     type Batch;
+
     /// The minibatches of the training data (`train`) or the validation data, created on
     /// `device`.
     fn get_dataloader(&self, train: bool, device: &Device) -> DataLoader<'_, Self::Batch>;
+
     /// The minibatches of the training data, on `device`.
     fn train_dataloader(&self, device: &Device) -> DataLoader<'_, Self::Batch> {
         self.get_dataloader(true, device)
     }
+
     /// The minibatches of the validation data, on `device`.
     fn val_dataloader(&self, device: &Device) -> DataLoader<'_, Self::Batch> {
         self.get_dataloader(false, device)
@@ -195,9 +214,9 @@ pub trait DataModule {
 
 // Section 3.2 *Object-Oriented Design for Implementation* (book/chapter_linear-regression/oo-design.md)
 /// Hyperparameters of a [`Trainer`].
-#[derive(Config, Debug)]
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
+#[derive(Config, Debug)]
 pub struct TrainerConfig {
     /// Passes over the training data.
     pub max_epochs: usize,
@@ -210,6 +229,7 @@ pub struct TrainerConfig {
     #[config(default = 1)]
     pub plot_valid_per_epoch: usize,
 }
+
 impl TrainerConfig {
     /// A trainer that trains on `device`.
     pub fn init(&self, device: &Device) -> Trainer {
@@ -237,9 +257,9 @@ impl TrainerConfig {
 
 // Section 3.2 *Object-Oriented Design for Implementation* (book/chapter_linear-regression/oo-design.md)
 /// Trains models: runs the training loop and records its progress on a board.
-#[derive(Debug)]
 ///
 /// Defined in Section 3.2 *Object-Oriented Design for Implementation*.
+#[derive(Debug)]
 pub struct Trainer {
     /// Passes over the training data.
     pub max_epochs: usize,
@@ -291,10 +311,11 @@ impl Trainer {
 }
 
 // Section 3.3 *Synthetic Regression Data* (book/chapter_linear-regression/synthetic-regression-data.md)
+
 /// Hyperparameters of [`SyntheticRegressionData`].
-#[derive(Config, Debug)]
 ///
 /// Defined in Section 3.3 *Synthetic Regression Data*.
+#[derive(Config, Debug)]
 pub struct SyntheticRegressionDataConfig {
     /// The true weights, one per feature.
     pub w: Vec<f32>,
@@ -313,11 +334,12 @@ pub struct SyntheticRegressionDataConfig {
     #[config(default = 32)]
     pub batch_size: usize,
 }
+
 /// Synthetic data for linear regression: features `x` and labels `y = x w + b + noise`,
 /// the training examples first, then the validation examples.
-#[derive(Debug)]
 ///
 /// Defined in Section 3.3 *Synthetic Regression Data*.
+#[derive(Debug)]
 pub struct SyntheticRegressionData {
     /// The features, shape `[num_train + num_val, num_inputs]`.
     pub x: Tensor<2>,
@@ -354,6 +376,7 @@ impl SyntheticRegressionDataConfig {
 }
 
 // Section 3.3 *Synthetic Regression Data* (book/chapter_linear-regression/synthetic-regression-data.md)
+
 /// Tensors whose first dimension indexes examples: one tensor, or a tuple of tensors with the
 /// same number of rows, such as `(features, labels)`.
 ///
@@ -366,6 +389,7 @@ pub trait Examples: Clone {
     /// The examples at `indices`, in that order, moved to `device`.
     fn select_examples(self, indices: Tensor<1, Int>, device: &Device) -> Self;
 }
+
 impl<const D: usize, K: Basic> Examples for Tensor<D, K> {
     fn num_examples(&self) -> usize {
         self.dims()[0]
@@ -377,6 +401,7 @@ impl<const D: usize, K: Basic> Examples for Tensor<D, K> {
         self.select(0, indices).to_device(device)
     }
 }
+
 impl<A: Examples, B: Examples> Examples for (A, B) {
     fn num_examples(&self) -> usize {
         self.0.num_examples()
@@ -417,6 +442,7 @@ pub fn get_tensorloader<'a, T: Examples + 'a>(
 // Section 3.3 *Synthetic Regression Data* (book/chapter_linear-regression/synthetic-regression-data.md)
 impl DataModule for SyntheticRegressionData {
     type Batch = (Tensor<2>, Tensor<2>);
+
     fn get_dataloader(&self, train: bool, device: &Device) -> DataLoader<'_, Self::Batch> {
         let n = self.num_train + self.num_val;
         let rows = if train { 0..self.num_train } else { self.num_train..n };
@@ -426,10 +452,11 @@ impl DataModule for SyntheticRegressionData {
 }
 
 // Section 3.4 *Linear Regression Implementation from Scratch* (book/chapter_linear-regression/linear-regression-scratch.md)
+
 /// Hyperparameters of [`LinearRegressionScratch`].
-#[derive(Config, Debug)]
 ///
 /// Defined in Section 3.4 *Linear Regression Implementation from Scratch*.
+#[derive(Config, Debug)]
 pub struct LinearRegressionScratchConfig {
     /// Number of input features.
     pub num_inputs: usize,
@@ -439,10 +466,11 @@ pub struct LinearRegressionScratchConfig {
     #[config(default = 0.01)]
     pub sigma: f64,
 }
+
 /// The linear regression model implemented from scratch.
-#[derive(Module, Debug)]
 ///
 /// Defined in Section 3.4 *Linear Regression Implementation from Scratch*.
+#[derive(Module, Debug)]
 pub struct LinearRegressionScratch {
     /// Weights, shape `[num_inputs, 1]`.
     pub w: Param<Tensor<2>>,
@@ -451,6 +479,7 @@ pub struct LinearRegressionScratch {
     /// Learning rate.
     pub lr: f64,
 }
+
 impl LinearRegressionScratchConfig {
     /// A model with weights drawn from N(0, sigma^2) and a zero bias, on `device`.
     pub fn init(&self, device: &Device) -> LinearRegressionScratch {
@@ -461,14 +490,17 @@ impl LinearRegressionScratchConfig {
 }
 
 // Section 3.4 *Linear Regression Implementation from Scratch* (book/chapter_linear-regression/linear-regression-scratch.md)
+
 /// Minibatch stochastic gradient descent, from scratch: each parameter takes a step of size
 /// `lr` against its gradient.
-#[derive(Clone, Debug)]
 ///
 /// Defined in Section 3.4 *Linear Regression Implementation from Scratch*.
+#[derive(Clone, Debug)]
 pub struct Sgd;
+
 impl Optimizer for Sgd {
     type State<const D: usize> = ();
+
     fn step<const D: usize>(
         &self,
         lr: LearningRate,
@@ -478,6 +510,7 @@ impl Optimizer for Sgd {
     ) -> (Tensor<D>, Option<()>) {
         (param - grad * lr, None)
     }
+
     fn to_device<const D: usize>(_state: (), _device: &Device) {}
 }
 
@@ -486,13 +519,16 @@ impl Model for LinearRegressionScratch {
     type Input = Tensor<2>;
     type Output = Tensor<2>;
     type Target = Tensor<2>;
+
     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         x.matmul(self.w.val()) + self.b.val().unsqueeze()
     }
+
     fn loss(&self, y_hat: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
         let l = (y_hat - y).square() / 2.0;
         l.mean()
     }
+
     fn configure_optimizers(&self) -> Optim {
         Optim::new(Sgd, self.lr)
     }
@@ -548,6 +584,7 @@ impl Trainer {
 }
 
 // Section 3.4 *Linear Regression Implementation from Scratch* (book/chapter_linear-regression/linear-regression-scratch.md)
+
 /// Scales all gradients of `model` by one factor so that their global L2 norm, the norm of
 /// all of them stacked into one vector, is at most `max_norm`.
 ///
@@ -583,26 +620,29 @@ pub fn clip_gradients<M: Module>(
 }
 
 // Section 3.5 *Concise Implementation of Linear Regression* (book/chapter_linear-regression/linear-regression-concise.md)
+
 /// Hyperparameters of [`LinearRegression`].
-#[derive(Config, Debug)]
 ///
 /// Defined in Section 3.5 *Concise Implementation of Linear Regression*.
+#[derive(Config, Debug)]
 pub struct LinearRegressionConfig {
     /// Number of input features.
     pub num_inputs: usize,
     /// Learning rate.
     pub lr: f64,
 }
+
 /// The linear regression model implemented with burn's layers.
-#[derive(Module, Debug)]
 ///
 /// Defined in Section 3.5 *Concise Implementation of Linear Regression*.
+#[derive(Module, Debug)]
 pub struct LinearRegression {
     /// The fully connected layer, from `num_inputs` features to one output.
     pub net: Linear,
     /// Learning rate.
     pub lr: f64,
 }
+
 impl LinearRegressionConfig {
     /// A model with weights drawn from N(0, 0.01^2) and a zero bias, on `device`.
     pub fn init(&self, device: &Device) -> LinearRegression {
@@ -615,16 +655,20 @@ impl LinearRegressionConfig {
 }
 
 // Section 3.5 *Concise Implementation of Linear Regression* (book/chapter_linear-regression/linear-regression-concise.md)
+
 impl Model for LinearRegression {
     type Input = Tensor<2>;
     type Output = Tensor<2>;
     type Target = Tensor<2>;
+
     fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         self.net.forward(x)
     }
+
     fn loss(&self, y_hat: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
         MseLoss::new().forward(y_hat, y, Reduction::Mean)
     }
+
     fn configure_optimizers(&self) -> Optim {
         Optim::new(SgdConfig::new().init(), self.lr)
     }

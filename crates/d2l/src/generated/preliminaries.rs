@@ -9,10 +9,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 // Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
+
 /// How an axis maps data values to positions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 ///
 /// Defined in Section 2.4 *Calculus*.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AxisScale {
     /// Equal distances for equal differences of values.
     #[default]
@@ -21,11 +22,12 @@ pub enum AxisScale {
     /// positive cannot be shown.
     Log,
 }
+
 /// How a figure looks, apart from its data. Start from `PlotOptions::default()` and change
 /// what you need with the `with_*` methods.
-#[derive(Clone, Debug, PartialEq)]
 ///
 /// Defined in Section 2.4 *Calculus*.
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlotOptions {
     /// Text below the x-axis (none when empty).
     pub xlabel: String,
@@ -48,6 +50,7 @@ pub struct PlotOptions {
     /// Width and height of the figure in pixels.
     pub figsize: (u32, u32),
 }
+
 impl Default for PlotOptions {
     fn default() -> Self {
         Self {
@@ -63,47 +66,56 @@ impl Default for PlotOptions {
         }
     }
 }
+
 impl PlotOptions {
     /// Sets the label of the x-axis.
     pub fn with_xlabel(mut self, label: impl Into<String>) -> Self {
         self.xlabel = label.into();
         self
     }
+
     /// Sets the label of the y-axis.
     pub fn with_ylabel(mut self, label: impl Into<String>) -> Self {
         self.ylabel = label.into();
         self
     }
+
     /// Sets the names shown in the legend, one per curve.
     pub fn with_legend<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
         self.legend = names.into_iter().map(Into::into).collect();
         self
     }
+
     /// Shows the x-axis from `low` to `high`.
     pub fn with_xlim(mut self, low: f64, high: f64) -> Self {
         self.xlim = Some((low, high));
         self
     }
+
     /// Shows the y-axis from `low` to `high`.
     pub fn with_ylim(mut self, low: f64, high: f64) -> Self {
         self.ylim = Some((low, high));
         self
     }
+
     /// Sets the scale of the x-axis.
     pub fn with_xscale(mut self, scale: AxisScale) -> Self {
         self.xscale = scale;
         self
     }
+
     /// Sets the scale of the y-axis.
     pub fn with_yscale(mut self, scale: AxisScale) -> Self {
         self.yscale = scale;
         self
     }
+
     /// Sets the curve formats (see [`PlotOptions::fmts`]).
     pub fn with_fmts<S: Into<String>>(mut self, fmts: impl IntoIterator<Item = S>) -> Self {
         self.fmts = fmts.into_iter().map(Into::into).collect();
         self
     }
+
     /// Sets the size of the figure in pixels.
     pub fn with_figsize(mut self, width: u32, height: u32) -> Self {
         self.figsize = (width, height);
@@ -119,21 +131,25 @@ pub trait PlotData {
     /// The values, in order, as `f64`.
     fn values(&self) -> Vec<f64>;
 }
+
 impl PlotData for Tensor<1> {
     fn values(&self) -> Vec<f64> {
         self.to_data().iter::<f64>().collect()
     }
 }
+
 impl PlotData for [f64] {
     fn values(&self) -> Vec<f64> {
         self.to_vec()
     }
 }
+
 impl PlotData for [f32] {
     fn values(&self) -> Vec<f64> {
         self.iter().map(|&v| f64::from(v)).collect()
     }
 }
+
 impl<T> PlotData for Vec<T>
 where
     [T]: PlotData,
@@ -142,6 +158,7 @@ where
         self.as_slice().values()
     }
 }
+
 impl<T, const N: usize> PlotData for [T; N]
 where
     [T]: PlotData,
@@ -150,6 +167,7 @@ where
         self.as_slice().values()
     }
 }
+
 impl<T: PlotData + ?Sized> PlotData for &T {
     fn values(&self) -> Vec<f64> {
         (**self).values()
@@ -159,9 +177,9 @@ impl<T: PlotData + ?Sized> PlotData for &T {
 // Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
 /// One axis of a figure: its scale and the range it shows, in *axis units* (the values
 /// themselves on a linear axis, their base-10 logarithms on a log axis).
-#[derive(Clone, Copy, Debug, PartialEq)]
 ///
 /// Defined in Section 2.4 *Calculus*.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PlotAxis {
     /// The scale of the axis.
     pub scale: AxisScale,
@@ -170,6 +188,7 @@ pub struct PlotAxis {
     /// Axis units at the end of the axis.
     pub high: f64,
 }
+
 impl PlotAxis {
     /// Converts a data value to axis units: NaN for a value a log axis cannot show.
     pub fn units(scale: AxisScale, value: f64) -> f64 {
@@ -179,6 +198,7 @@ impl PlotAxis {
             AxisScale::Log => f64::NAN,
         }
     }
+
     /// The axis that shows `lim` if given, else all finite `units` with a 5% margin each side.
     pub fn fit(scale: AxisScale, lim: Option<(f64, f64)>, units: &[f64]) -> Self {
         let (low, high) = match lim {
@@ -193,10 +213,12 @@ impl PlotAxis {
         };
         Self { scale, low, high }
     }
+
     /// Where axis units `u` fall along the axis: 0 at its start, 1 at its end.
     pub fn fraction(&self, u: f64) -> f64 {
         (u - self.low) / (self.high - self.low)
     }
+
     /// Tick positions (in axis units) with their labels. A log axis that spans at least two
     /// powers of ten gets those powers; otherwise the ticks are the multiples of a round step
     /// (1, 2, 2.5 or 5 times a power of ten) that cut the axis into about five intervals.
@@ -234,16 +256,18 @@ impl PlotAxis {
 }
 
 // Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
+
 /// The look of a curve, parsed from a format such as `"m--"` (see [`PlotOptions::fmts`]).
-#[derive(Clone, Copy, Debug, PartialEq)]
 ///
 /// Defined in Section 2.4 *Calculus*.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LineFormat {
     /// Color of the line or dots.
     pub color: RGBColor,
     /// `"-"`, `"--"`, `"-."`, `":"` or `"o"`.
     pub style: &'static str,
 }
+
 impl LineFormat {
     /// Parses `fmt`, using `default_color` when it names no color.
     pub fn parse(fmt: &str, default_color: RGBColor) -> Self {
@@ -262,6 +286,7 @@ impl LineFormat {
         let style = ["--", "-.", ":", "o"].into_iter().find(|&s| s == rest).unwrap_or("-");
         Self { color, style }
     }
+
     /// Draws the polyline `points` (canvas pixels) onto `area` in this format.
     pub fn draw<DB: DrawingBackend>(
         &self,
@@ -325,21 +350,22 @@ pub fn clip_to_unit_square(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
 
 // Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
 /// A curve ready to draw: its format and its visible pieces as polylines in canvas pixels.
-#[derive(Clone, Debug)]
 ///
 /// Defined in Section 2.4 *Calculus*.
+#[derive(Clone, Debug)]
 pub struct DrawnCurve {
     /// How the curve looks.
     pub format: LineFormat,
     /// The parts of the curve inside the plotting area.
     pub pieces: Vec<Vec<(i32, i32)>>,
 }
+
 /// A figure laid out and ready to draw. It is drawn on a canvas with twice the resolution of
 /// `options.figsize`, so that lines can fall between screen pixels; all pixel values here
 /// are canvas pixels.
-#[derive(Clone, Debug)]
 ///
 /// Defined in Section 2.4 *Calculus*.
+#[derive(Clone, Debug)]
 pub struct Figure {
     /// The options the figure was made with.
     pub options: PlotOptions,
@@ -352,6 +378,7 @@ pub struct Figure {
     /// The curves, in order.
     pub curves: Vec<DrawnCurve>,
 }
+
 impl Figure {
     /// Lays out curves given as `(x, y)` pairs of coordinates.
     ///
@@ -398,12 +425,14 @@ impl Figure {
         }
         figure
     }
+
     /// The pixel at fractions `(fx, fy)` of the plotting area, measured from its lower left.
     pub fn pixel(&self, (fx, fy): (f64, f64)) -> (i32, i32) {
         let (left, top, right, bottom) = self.frame;
         let x = left as f64 + fx * (right - left) as f64;
         (x.round() as i32, (bottom as f64 - fy * (bottom - top) as f64).round() as i32)
     }
+
     /// Renders the figure as an SVG document that displays at `options.figsize`.
     pub fn to_svg(&self) -> String {
         let (width, height) = self.options.figsize;
@@ -416,6 +445,7 @@ impl Figure {
         let size = format!(r#"width="{}" height="{}""#, 2 * width, 2 * height);
         svg.replacen(&size, &format!(r#"width="{width}" height="{height}""#), 1)
     }
+
     /// Draws the figure onto `canvas`: background, grid and axes, curves, frame and legend.
     pub fn draw<DB: DrawingBackend>(
         &self,
@@ -433,6 +463,7 @@ impl Figure {
 }
 
 // Section 2.4 *Calculus* (book/chapter_preliminaries/calculus.md)
+
 impl Figure {
     /// Draws grid lines, ticks with their labels, and the axis labels.
     pub fn draw_axes<DB: DrawingBackend>(
@@ -460,6 +491,7 @@ impl Figure {
         let rotated = font(32, HPos::Center, VPos::Top).transform(FontTransform::Rotate270);
         canvas.draw(&Text::new(ylabel, (8, (top + bottom) / 2), rotated))
     }
+
     /// Draws the legend (a sample of each curve's format and its name) into the corner of
     /// the plotting area that hides the fewest curve points, trying the corners in
     /// matplotlib's order: upper right, upper left, lower left, lower right.
@@ -508,6 +540,7 @@ impl Figure {
 pub fn plot_curves_svg<X: PlotData, Y: PlotData>(curves: &[(X, Y)], options: &PlotOptions) -> String {
     Figure::new(curves, options).to_svg()
 }
+
 /// Plots curves given as `(x, y)` pairs, which may differ in their x values, and shows the
 /// figure.
 ///
@@ -515,6 +548,7 @@ pub fn plot_curves_svg<X: PlotData, Y: PlotData>(curves: &[(X, Y)], options: &Pl
 pub fn plot_curves<X: PlotData, Y: PlotData>(curves: &[(X, Y)], options: &PlotOptions) {
     show_svg(&plot_curves_svg(curves, options));
 }
+
 /// Draws each curve of `ys` against the shared x values `x` into an SVG document and returns
 /// its text.
 ///
@@ -523,6 +557,7 @@ pub fn plot_svg<X: PlotData + ?Sized, Y: PlotData>(x: &X, ys: &[Y], options: &Pl
     let curves: Vec<(&X, &Y)> = ys.iter().map(|y| (x, y)).collect();
     plot_curves_svg(&curves, options)
 }
+
 /// Plots each curve of `ys` against the shared x values `x` and shows the figure.
 ///
 /// Defined in Section 2.4 *Calculus*.
