@@ -133,16 +133,8 @@ pub fn site(book: &Book, outputs: &OutputsByPage, out: &Path, options: &Options)
 fn notebook_setup(book: &Book) -> anyhow::Result<String> {
     let lib = &book.config.library;
     let mut setup = format!("// Run with the evcxr Jupyter kernel from the repository's `_build/html/notebooks/<chapter>/`.\n:dep {} = {{ path = \"../../../../{}\" }}\n", lib.name, Path::new("book").join(&lib.path).display());
-    if !book.config.programs.dependencies.is_empty()
-        && let Ok(paths) = crate::workspace::Paths::for_book(book)
-        && let Ok(root) = crate::workspace::root_manifest(&paths)
-    {
-        let known = root.get("workspace").and_then(|w| w.get("dependencies")).and_then(|d| d.as_table()).cloned().unwrap_or_default();
-        for name in &book.config.programs.dependencies {
-            if let Some(spec) = known.get(name) {
-                setup.push_str(&format!(":dep {name} = {spec}\n"));
-            }
-        }
+    for (name, spec) in crate::program::program_dependencies(book, &crate::workspace::Paths::for_book(book)?)? {
+        setup.push_str(&format!(":dep {name} = {spec}\n"));
     }
     setup.push_str(&format!("use {}::prelude::*;", lib.name.replace('-', "_")));
     Ok(setup)

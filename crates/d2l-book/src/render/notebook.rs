@@ -55,7 +55,7 @@ fn push_markdown(out: &mut Vec<Value>, cx: &Context<'_>, index: usize, text: &st
             continue;
         }
         let parts: Vec<String> = super::page::resolve_role(cx, index, &name, &arg).into_iter().map(|(shown, _)| shown).collect();
-        md.push_str(&if name == "cite" { format!("({})", parts.join("; ")) } else { parts.join(", ") });
+        md.push_str(&super::page::join_role(&name, parts));
     }
     md.push_str(&text[from..]);
     let md = md.trim();

@@ -225,6 +225,11 @@ fn role(cx: &Context<'_>, from: usize, name: &str, arg: &str) -> String {
             None => format!("<span class=\"missing\">{}</span>", escape(&shown)),
         })
         .collect();
+    join_role(name, parts)
+}
+
+/// Several targets of one role: citations in parentheses, references in a list.
+pub(super) fn join_role(name: &str, parts: Vec<String>) -> String {
     match name {
         "cite" => format!("({})", parts.join("; ")),
         _ => parts.join(", "),
