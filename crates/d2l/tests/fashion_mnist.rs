@@ -7,6 +7,7 @@ use std::path::Path;
 
 use common::{DEBIAN_FASHION_MNIST, gzip, idx, pixels, temp_dir};
 use d2l::burn::tensor::{Int, Tensor, TensorData};
+use d2l::linear_regression::DataModule;
 use d2l::linear_classification::{Batches, DataError, DataHub, FashionMnist, ImageDataset, Idx, read_idx, show_images_svg};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
@@ -147,9 +148,9 @@ fn text_labels_and_dataloaders() {
     let data = tiny_fashion_mnist(10);
     let labels = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 9, 5, 3], [4]), &d2l::device());
     assert_eq!(data.text_labels(&labels), ["t-shirt", "ankle boot", "sandal", "dress"]);
-    let val: Vec<i64> = data.get_dataloader(false).flat_map(|(_, y)| ints(&y)).collect();
+    let val: Vec<i64> = data.val_dataloader(&d2l::device()).flat_map(|(_, y)| ints(&y)).collect();
     assert_eq!(val, (0..10).collect::<Vec<i64>>());
-    let (x, y) = data.get_dataloader(true).next().unwrap();
+    let (x, y) = data.train_dataloader(&d2l::device()).next().unwrap();
     assert_eq!((x.dims(), y.dims()), ([4, 1, 3, 2], [4]));
 }
 
@@ -197,5 +198,5 @@ fn loads_the_real_fashion_mnist() {
         ints(&data.train.labels).into_iter().for_each(|c| counts[c as usize] += 1);
         assert_eq!(counts, [6000; 10], "6,000 training images per class");
     }
-    assert_eq!(data.get_dataloader(true).len(), n_train.div_ceil(256));
+    assert_eq!(data.train_dataloader(&d2l::device()).len(), n_train.div_ceil(256));
 }

@@ -5,6 +5,10 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use base64::Engine;
+use burn::module::Param;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{Linear, LinearConfig};
+use burn::optim::SgdConfig;
 use burn::tensor::Distribution;
 use burn::tensor::kind::Basic;
 use sha1::{Digest, Sha1};
@@ -622,12 +626,16 @@ impl<T: Rows> Iterator for Batches<T> {
 impl<T: Rows> ExactSizeIterator for Batches<T> {}
 
 // Section 4.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
-impl FashionMnist {
-    /// One epoch of minibatches `(images, labels)`: of the training set in a random order
-    /// when `train`, else of the validation set in order.
-    pub fn get_dataloader(&self, train: bool) -> Batches<(Tensor<4>, Tensor<1, Int>)> {
+impl DataModule for FashionMnist {
+    type Batch = (Tensor<4>, Tensor<1, Int>);
+
+    /// One epoch of minibatches `(images, labels)` on `device`: of the training set in a
+    /// random order when `train`, else of the validation set in order.
+    fn get_dataloader(&self, train: bool, device: &Device) -> DataLoader<'_, Self::Batch> {
         let data = if train { &self.train } else { &self.val };
-        Batches::new((data.images.clone(), data.labels.clone()), self.batch_size, train)
+        let (images, labels) = (data.images.clone(), data.labels.clone());
+        let data = (images.to_device(device), labels.to_device(device));
+        Box::new(Batches::new(data, self.batch_size, train))
     }
 }
 
@@ -702,5 +710,184 @@ impl FashionMnist {
         let (images, classes) = batch;
         let labels = if labels.is_empty() { self.text_labels(classes) } else { labels.to_vec() };
         show_images(&images.clone().squeeze_dim(1), nrows, ncols, &labels, 3.0);
+    }
+}
+
+// Section 4.3 *The Base Classification Model* (book/chapter_linear-classification/classification.md)
+/// The validation step of a classifier: the loss and the accuracy of `model` on a minibatch
+/// `(x, y)`. A model whose outputs are class scores, one row per example, and whose targets
+/// are labels, uses it as its [`Model::validation_step`].
+///
+/// Defined in Section 4.3 *The Base Classification Model*.
+pub fn classifier_validation_step<M>(model: &M, (x, y): Batch<M>) -> Metrics
+where
+    M: Model<Output = Tensor<2>, Target = Tensor<1, Int>>,
+{
+    let y_hat = model.forward(x);
+    let acc = accuracy(y_hat.clone(), y.clone());
+    vec![("loss", model.loss(y_hat, y).into_scalar::<f64>()), ("acc", acc)]
+}
+
+// Section 4.3 *The Base Classification Model* (book/chapter_linear-classification/classification.md)
+/// The fraction of the rows of `y_hat` (class scores, one row per example) whose largest
+/// entry is in the column of the label in `y`.
+///
+/// Defined in Section 4.3 *The Base Classification Model*.
+pub fn accuracy(y_hat: Tensor<2>, y: Tensor<1, Int>) -> f64 {
+    let predictions: Tensor<1, Int> = y_hat.argmax(1).flatten(0, 1);
+    predictions.equal(y).float().mean().into_scalar::<f64>()
+}
+
+// Section 4.4 *Softmax Regression Implementation from Scratch* (book/chapter_linear-classification/softmax-regression-scratch.md)
+/// The softmax of each row of `x`: exponentials, divided by their sum in the row.
+///
+/// Defined in Section 4.4 *Softmax Regression Implementation from Scratch*.
+pub fn softmax(x: Tensor<2>) -> Tensor<2> {
+    let x_exp = x.exp();
+    let partition = x_exp.clone().sum_dim(1);
+    x_exp / partition // The broadcast divides each row by its sum
+}
+
+// Section 4.4 *Softmax Regression Implementation from Scratch* (book/chapter_linear-classification/softmax-regression-scratch.md)
+
+/// Hyperparameters of [`SoftmaxRegressionScratch`].
+///
+/// Defined in Section 4.4 *Softmax Regression Implementation from Scratch*.
+#[derive(Config, Debug)]
+pub struct SoftmaxRegressionScratchConfig {
+    /// Number of input features, e.g. the pixels of an image.
+    pub num_inputs: usize,
+    /// Number of classes.
+    pub num_outputs: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Standard deviation of the initial weights.
+    #[config(default = 0.01)]
+    pub sigma: f64,
+}
+
+/// Softmax regression implemented from scratch.
+///
+/// Defined in Section 4.4 *Softmax Regression Implementation from Scratch*.
+#[derive(Module, Debug)]
+pub struct SoftmaxRegressionScratch {
+    /// Weights, shape `[num_inputs, num_outputs]`.
+    pub w: Param<Tensor<2>>,
+    /// Bias, shape `[num_outputs]`.
+    pub b: Param<Tensor<1>>,
+    /// Learning rate.
+    pub lr: f64,
+}
+
+impl SoftmaxRegressionScratchConfig {
+    /// A model with weights drawn from N(0, sigma^2) and a zero bias, on `device`.
+    pub fn init(&self, device: &Device) -> SoftmaxRegressionScratch {
+        let shape = [self.num_inputs, self.num_outputs];
+        let w = Tensor::random(shape, Distribution::Normal(0.0, self.sigma), device);
+        let b = Tensor::zeros([self.num_outputs], device);
+        SoftmaxRegressionScratch { w: Param::from_tensor(w), b: Param::from_tensor(b), lr: self.lr }
+    }
+}
+
+// Section 4.4 *Softmax Regression Implementation from Scratch* (book/chapter_linear-classification/softmax-regression-scratch.md)
+/// The cross-entropy loss, from scratch: the mean over the rows of `y_hat` (probabilities
+/// of the classes, one row per example) of `-log` of the probability of the label in `y`.
+///
+/// Defined in Section 4.4 *Softmax Regression Implementation from Scratch*.
+pub fn cross_entropy(y_hat: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
+    let picked: Tensor<2> = y_hat.gather(1, y.unsqueeze_dim(1));
+    -picked.log().mean()
+}
+
+// Section 4.4 *Softmax Regression Implementation from Scratch* (book/chapter_linear-classification/softmax-regression-scratch.md)
+impl Model for SoftmaxRegressionScratch {
+    type Input = Tensor<4>;
+    type Output = Tensor<2>;
+    type Target = Tensor<1, Int>;
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let x: Tensor<2> = x.flatten(1, 3);
+        softmax(x.matmul(self.w.val()) + self.b.val().unsqueeze())
+    }
+
+    fn loss(&self, y_hat: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
+        cross_entropy(y_hat, y)
+    }
+
+    fn configure_optimizers(&self) -> Optim {
+        Optim::new(Sgd, self.lr)
+    }
+
+    fn validation_step(&self, batch: Batch<Self>) -> Metrics {
+        classifier_validation_step(self, batch)
+    }
+}
+
+// Section 4.5 *Concise Implementation of Softmax Regression* (book/chapter_linear-classification/softmax-regression-concise.md)
+
+/// Hyperparameters of [`SoftmaxRegression`].
+///
+/// Defined in Section 4.5 *Concise Implementation of Softmax Regression*.
+#[derive(Config, Debug)]
+pub struct SoftmaxRegressionConfig {
+    /// Number of input features, e.g. the pixels of an image.
+    pub num_inputs: usize,
+    /// Number of classes.
+    pub num_outputs: usize,
+    /// Learning rate.
+    pub lr: f64,
+}
+
+/// Softmax regression implemented with burn's layers: a linear layer whose outputs are the
+/// logits of the classes.
+///
+/// Defined in Section 4.5 *Concise Implementation of Softmax Regression*.
+#[derive(Module, Debug)]
+pub struct SoftmaxRegression {
+    /// The fully connected layer, from the flattened input to one score per class.
+    pub net: Linear,
+    /// Learning rate.
+    pub lr: f64,
+}
+
+impl SoftmaxRegressionConfig {
+    /// A model with burn's default initialization of the layer, on `device`.
+    pub fn init(&self, device: &Device) -> SoftmaxRegression {
+        SoftmaxRegression { net: LinearConfig::new(self.num_inputs, self.num_outputs).init(device), lr: self.lr }
+    }
+}
+
+// Section 4.5 *Concise Implementation of Softmax Regression* (book/chapter_linear-classification/softmax-regression-concise.md)
+
+/// The loss of a classifier: the cross-entropy between the classes given by the logits
+/// `y_hat` (one row per example, the softmax is applied inside, stably) and the labels `y`,
+/// averaged over the examples.
+///
+/// Defined in Section 4.5 *Concise Implementation of Softmax Regression*.
+pub fn classifier_loss(y_hat: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
+    CrossEntropyLossConfig::new().init(&y_hat.device()).forward(y_hat, y)
+}
+
+// Section 4.5 *Concise Implementation of Softmax Regression* (book/chapter_linear-classification/softmax-regression-concise.md)
+
+impl Model for SoftmaxRegression {
+    type Input = Tensor<4>;
+    type Output = Tensor<2>;
+    type Target = Tensor<1, Int>;
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.net.forward(x.flatten(1, 3))
+    }
+
+    fn loss(&self, y_hat: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
+        classifier_loss(y_hat, y)
+    }
+
+    fn configure_optimizers(&self) -> Optim {
+        Optim::new(SgdConfig::new().init(), self.lr)
+    }
+
+    fn validation_step(&self, batch: Batch<Self>) -> Metrics {
+        classifier_validation_step(self, batch)
     }
 }
