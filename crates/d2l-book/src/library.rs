@@ -65,8 +65,8 @@ pub fn generate(book: &Book) -> anyhow::Result<Library> {
             chapter.title,
             chapter.shown.parent().map(Path::display).map(|d| d.to_string()).unwrap_or_default()
         ));
-        for u in &uses {
-            file.push_plain(u);
+        for u in merge_uses(&uses) {
+            file.push_plain(&u);
         }
         file.text.push_str(&body.text);
         file.lines.extend(body.lines);
@@ -88,6 +88,49 @@ pub fn generate(book: &Book) -> anyhow::Result<Library> {
     root.push_plain("}");
     files.insert(0, (PathBuf::from("generated/mod.rs"), root));
     Ok(Library { files })
+}
+
+/// The `use` items of all saved cells of a chapter as one set of `use` lines, one per path
+/// prefix: two cells may import overlapping names (`use a::{B, C}` and `use a::B`), which Rust
+/// rejects in one module. Items that are not plain private imports are kept as they are.
+fn merge_uses(uses: &BTreeSet<String>) -> Vec<String> {
+    let mut grouped: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    let mut verbatim = Vec::new();
+    for text in uses {
+        match syn::parse_str::<syn::ItemUse>(text) {
+            Ok(item) if item.attrs.is_empty() && matches!(item.vis, syn::Visibility::Inherited) && item.leading_colon.is_none() => {
+                let mut leaves = Vec::new();
+                flatten_use(&item.tree, String::new(), &mut leaves);
+                for (prefix, leaf) in leaves {
+                    grouped.entry(prefix).or_default().insert(leaf);
+                }
+            }
+            _ => verbatim.push(text.clone()),
+        }
+    }
+    let mut merged = Vec::new();
+    for (prefix, leaves) in grouped {
+        let leaves: Vec<String> = leaves.into_iter().collect();
+        match leaves.as_slice() {
+            _ if prefix.is_empty() => merged.extend(leaves.iter().map(|leaf| format!("use {leaf};"))),
+            [one] => merged.push(format!("use {prefix}::{one};")),
+            many => merged.push(format!("use {prefix}::{{{}}};", many.join(", "))),
+        }
+    }
+    merged.extend(verbatim);
+    merged
+}
+
+/// Every imported name of a use tree, as (path prefix, `Name`, `Name as Alias` or `*`).
+fn flatten_use(tree: &syn::UseTree, prefix: String, out: &mut Vec<(String, String)>) {
+    let join = |name: &dyn std::fmt::Display| if prefix.is_empty() { name.to_string() } else { format!("{prefix}::{name}") };
+    match tree {
+        syn::UseTree::Path(p) => flatten_use(&p.tree, join(&p.ident), out),
+        syn::UseTree::Name(n) => out.push((prefix, n.ident.to_string())),
+        syn::UseTree::Rename(r) => out.push((prefix, format!("{} as {}", r.ident, r.rename))),
+        syn::UseTree::Glob(_) => out.push((prefix, "*".to_string())),
+        syn::UseTree::Group(g) => g.items.iter().for_each(|t| flatten_use(t, prefix.clone(), out)),
+    }
 }
 
 fn section_word(page: &Page) -> &'static str {
@@ -227,4 +270,19 @@ pub fn crate_sources(dir: &Path) -> Vec<PathBuf> {
     files.push(dir.join("Cargo.toml"));
     files.sort();
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_uses;
+
+    #[test]
+    fn overlapping_imports_of_two_cells_merge_into_one_line_per_path() {
+        let uses = ["use burn::nn::{Linear, LinearConfig, Relu};", "use burn::nn::{Linear, LinearConfig};", "use std::io::{self, Read as R};", "use std::path::*;", "pub use burn::nn::Dropout;", "use sha1;"];
+        let merged = merge_uses(&uses.iter().map(|u| u.to_string()).collect());
+        assert_eq!(merged, ["use sha1;", "use burn::nn::{Linear, LinearConfig, Relu};", "use std::io::{Read as R, self};", "use std::path::*;", "pub use burn::nn::Dropout;"]);
+        for line in &merged {
+            syn::parse_str::<syn::ItemUse>(line).unwrap();
+        }
+    }
 }

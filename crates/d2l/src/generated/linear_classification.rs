@@ -6,8 +6,8 @@
 use crate::prelude::*;
 use base64::Engine;
 use burn::module::Param;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Linear, LinearConfig};
+use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::SgdConfig;
 use burn::tensor::Distribution;
 use burn::tensor::kind::Basic;

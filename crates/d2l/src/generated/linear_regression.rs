@@ -4,13 +4,10 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
-use burn::module::ModuleVisitor;
-use burn::module::Param;
-use burn::nn::loss::{MseLoss, Reduction};
+use burn::module::{ModuleVisitor, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
-use burn::optim::Optimizer;
-use burn::optim::SgdConfig;
-use burn::optim::{GradientsParams, LearningRate, ModuleOptimizer};
+use burn::nn::loss::{MseLoss, Reduction};
+use burn::optim::{GradientsParams, LearningRate, ModuleOptimizer, Optimizer, SgdConfig};
 use burn::tensor::Distribution;
 use burn::tensor::kind::Basic;
 use indicatif::{ProgressBar, ProgressStyle};
