@@ -4,10 +4,12 @@
 pub mod preliminaries;
 pub mod linear_regression;
 pub mod linear_classification;
+pub mod multilayer_perceptrons;
 
 /// Every saved item, for `use d2l::prelude::*`.
 pub mod prelude {
     pub use super::preliminaries::*;
     pub use super::linear_regression::*;
     pub use super::linear_classification::*;
+    pub use super::multilayer_perceptrons::*;
 }
