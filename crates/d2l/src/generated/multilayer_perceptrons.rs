@@ -267,12 +267,14 @@ where
 }
 
 /// Trains a [`LinearRegression`] with learning rate `lr` on each split of
-/// [`k_fold_data`], prints the error (root-mean-squared error of log prices) on the training
-/// and validation part of each, and their averages, and returns the models.
+/// [`k_fold_data`], shows the training curves of the first split (log scale), prints the error
+/// (root-mean-squared error of log prices) on the training and validation part of each split,
+/// and their averages, and returns the models.
 ///
 /// Defined in Section 5.5 *Predicting House Prices on Kaggle*.
 pub fn k_fold(trainer: &mut Trainer, data: &KaggleHouse, k: usize, lr: f64) -> Vec<LinearRegression> {
     let device = trainer.device.clone();
+    let options = trainer.board.options.clone();
     trainer.board.options.yscale = AxisScale::Log;
     let (mut models, mut train_rmse, mut val_rmse) = (Vec::new(), Vec::new(), Vec::new());
     for (i, fold) in k_fold_data(data, k).iter().enumerate() {
@@ -284,7 +286,7 @@ pub fn k_fold(trainer: &mut Trainer, data: &KaggleHouse, k: usize, lr: f64) -> V
         println!("fold {}: train log rmse {:.4}, val log rmse {:.4}", i + 1, train_rmse[i], val_rmse[i]);
         models.push(model);
     }
-    trainer.board.display = true;
+    (trainer.board.options, trainer.board.display) = (options, true);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let val_mse: Vec<f64> = val_rmse.iter().map(|rmse| rmse * rmse).collect();
     println!("average over {k} folds: train log rmse {:.4}, val log rmse {:.4} (val log mse {:.4})",
