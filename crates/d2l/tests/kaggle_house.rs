@@ -298,3 +298,15 @@ fn loads_and_preprocesses_the_real_data() {
     let ids: BTreeSet<i64> = data.raw_val.column("Id").unwrap().i64().unwrap().iter().flatten().collect();
     assert_eq!((ids.first(), ids.last(), ids.len()), (Some(&1461), Some(&2919), 1459));
 }
+
+#[test]
+fn column_types_come_from_all_rows() {
+    // 150 whole numbers, then a fraction and a category name far below the first 100 rows.
+    let dir = temp_dir();
+    let mut train = many_houses(150);
+    train += "151,2.5,Pave,5000\n152,300,Paved later,6000\n";
+    let data = load(dir.path(), &train, "Id,LotArea,Street\n99,1,Pave\n").unwrap();
+    let area = floats(data.raw_train.column("LotArea").unwrap());
+    assert_eq!((area.len(), area[150]), (152, Some(2.5)));
+    assert_eq!(data.raw_train.column("Street").unwrap().dtype(), &DataType::String);
+}
