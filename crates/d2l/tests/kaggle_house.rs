@@ -310,3 +310,18 @@ fn column_types_come_from_all_rows() {
     assert_eq!((area.len(), area[150]), (152, Some(2.5)));
     assert_eq!(data.raw_train.column("Street").unwrap().dtype(), &DataType::String);
 }
+
+#[test]
+fn a_numeric_column_without_values_in_the_test_file_is_fine() {
+    // Polars reads a column of nothing but `NA` as text; it is still a column of numbers.
+    let dir = temp_dir();
+    let test = "Id,Street,Alley,LotArea\n5,Pave,Grvl,NA\n6,Grvl,NA,NA\n";
+    let mut data = load(dir.path(), TRAIN, test).unwrap();
+    data.preprocess().unwrap();
+    assert_eq!(floats(data.val.column("LotArea").unwrap()), [Some(0.0), Some(0.0)]);
+    let lot = floats(data.train.column("LotArea").unwrap());
+    // Standardized over the known values 100, 200 and 400 of the training file alone.
+    let (mean, std) = (700.0 / 3.0, (70000.0f64 / 3.0).sqrt());
+    assert!((lot[0].unwrap() - (100.0 - mean) / std).abs() < 1e-9, "{lot:?}");
+    assert_eq!(lot[2], Some(0.0));
+}

@@ -44,9 +44,11 @@ pub fn check_numbers(data: &DataFrame, name: &str, positive: bool, path: &Path)
         let text = text.str().map_err(|e| invalid(e.to_string()))?;
         let bad = text.iter().enumerate()
             .find_map(|(i, v)| v.filter(|v| v.trim().parse::<f64>().is_err()).map(|v| (i, v)));
-        let (row, value) = bad.unwrap_or((0, "?"));
-        let reason = format!("column `{name}` must hold numbers, but line {} has `{value}`", row + 2);
-        return Err(invalid(reason));
+        // A column with no value at all is text to polars, and fine.
+        if let Some((row, value)) = bad {
+            let reason = format!("column `{name}` must hold numbers, but line {} has `{value}`", row + 2);
+            return Err(invalid(reason));
+        }
     }
     if positive {
         let values = column.cast(&DataType::Float64).map_err(|e| invalid(e.to_string()))?;
