@@ -8,6 +8,8 @@ use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::optim::SgdConfig;
 use burn::tensor::Distribution;
+use polars::prelude::{ChunkAgg, ChunkApply, ChunkFillNullValue, ChunkVar, CsvReadOptions, CsvWriter, DataFrame, DataFrameOps, DataType, IntoColumn, NullValues, PolarsError, PolarsResult, SerReader, SerWriter};
+use std::path::Path;
 
 // Section 5.2 *Implementation of Multilayer Perceptrons* (book/chapter_multilayer-perceptrons/mlp-implementation.md)
 
@@ -324,4 +326,310 @@ impl Model for DropoutMlp {
     fn validation_step(&self, batch: Batch<Self>) -> Metrics {
         classifier_validation_step(self, batch)
     }
+}
+
+// Section 5.7 *Predicting House Prices on Kaggle* (book/chapter_multilayer-perceptrons/kaggle-house-price.md)
+
+/// Reads the CSV file `path`: a header line, then one line per example, with `NA` marking a
+/// missing value. The type of each column is inferred from all of its values.
+///
+/// Defined in Section 5.7 *Predicting House Prices on Kaggle*.
+pub fn read_house_csv(path: &Path) -> Result<DataFrame, DataError> {
+    let io_error = |error| DataError::Io { path: path.to_path_buf(), error };
+    let invalid = |e: PolarsError| DataError::Format { path: path.to_path_buf(), reason: e.to_string() };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(None)
+        .map_parse_options(|p| p.with_null_values(Some(NullValues::AllColumnsSingle("NA".into()))))
+        .into_reader_with_file_handle(file)
+        .finish()
+        .map_err(invalid)
+}
+
+// Section 5.7 *Predicting House Prices on Kaggle* (book/chapter_multilayer-perceptrons/kaggle-house-price.md)
+/// Checks that the column `name` of `data`, read from `path`, holds only numbers (and missing
+/// values); `positive` also requires every value to be present and positive.
+///
+/// Defined in Section 5.7 *Predicting House Prices on Kaggle*.
+pub fn check_numbers(data: &DataFrame, name: &str, positive: bool, path: &Path)
+    -> Result<(), DataError> {
+    let invalid = |reason: String| DataError::Format { path: path.to_path_buf(), reason };
+    let column = data.column(name).map_err(|_| invalid(format!("there is no column `{name}`")))?;
+    if !column.dtype().is_primitive_numeric() {
+        let text = column.cast(&DataType::String).map_err(|e| invalid(e.to_string()))?;
+        let text = text.str().map_err(|e| invalid(e.to_string()))?;
+        let bad = text.iter().enumerate()
+            .find_map(|(i, v)| v.filter(|v| v.trim().parse::<f64>().is_err()).map(|v| (i, v)));
+        // A column with no value at all is text to polars, and fine.
+        if let Some((row, value)) = bad {
+            let reason = format!("column `{name}` must hold numbers, but line {} has `{value}`", row + 2);
+            return Err(invalid(reason));
+        }
+    }
+    if positive {
+        let values = column.cast(&DataType::Float64).map_err(|e| invalid(e.to_string()))?;
+        let values = values.f64().map_err(|e| invalid(e.to_string()))?;
+        if let Some((row, value)) = values.iter().enumerate().find(|(_, v)| !v.is_some_and(|v| v > 0.0)) {
+            let value = value.map_or("NA".to_string(), |v| v.to_string());
+            let reason = format!("column `{name}` must hold positive numbers, but line {} has `{value}`", row + 2);
+            return Err(invalid(reason));
+        }
+    }
+    Ok(())
+}
+
+// Section 5.7 *Predicting House Prices on Kaggle* (book/chapter_multilayer-perceptrons/kaggle-house-price.md)
+/// The Kaggle house price data (De Cock, 2011): 79 features of houses sold in Ames, Iowa,
+/// 1460 of them with their sale price for training, 1459 without for the competition.
+///
+/// Defined in Section 5.7 *Predicting House Prices on Kaggle*.
+#[derive(Clone, Debug)]
+pub struct KaggleHouse {
+    /// The number of examples in a minibatch.
+    pub batch_size: usize,
+    /// The training file as read: `Id`, the features and `SalePrice`.
+    pub raw_train: DataFrame,
+    /// The test file as read: `Id` and the features.
+    pub raw_val: DataFrame,
+    /// After [`KaggleHouse::preprocess`], the numeric features of the training houses and their
+    /// `SalePrice`; empty before.
+    pub train: DataFrame,
+    /// After [`KaggleHouse::preprocess`], the numeric features of the validation houses, with
+    /// their `SalePrice` when it is known; empty before.
+    pub val: DataFrame,
+    /// Where the files came from.
+    pub source: String,
+}
+
+impl KaggleHouse {
+    /// Loads the data with the data hub's settings from the environment.
+    ///
+    /// # Panics
+    /// When the data cannot be had, with the message of [`DataError`].
+    pub fn new(batch_size: usize) -> Self {
+        Self::load(&DataHub::from_env(), batch_size).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Loads the training and test files through `hub`.
+    pub fn load(hub: &DataHub, batch_size: usize) -> Result<Self, DataError> {
+        let mut fetched = Vec::new();
+        for name in ["kaggle_house_train", "kaggle_house_test"] {
+            fetched.push(hub.fetch(&DataFile::from_hub(name).expect("the hub has the house data"))?);
+        }
+        let mut data = Self::from_csv(&fetched[0].path, &fetched[1].path, batch_size)?;
+        let mut sources: Vec<String> = Vec::new();
+        for source in fetched.iter().map(|f| &f.source) {
+            let source = match source {
+                Source::Url(url) => url[..url.rfind('/').map_or(url.len(), |i| i + 1)].to_string(),
+                other => other.to_string(),
+            };
+            if !sources.contains(&source) {
+                sources.push(source);
+            }
+        }
+        data.source = format!("{} (SHA-1 verified)", sources.join(", "));
+        Ok(data)
+    }
+
+    /// Reads the training file `train` and the test file `test`, and checks that they fit
+    /// together: see [`check_numbers`].
+    pub fn from_csv(train: &Path, test: &Path, batch_size: usize) -> Result<Self, DataError> {
+        let (raw_train, raw_val) = (read_house_csv(train)?, read_house_csv(test)?);
+        check_numbers(&raw_train, "Id", false, train)?;
+        check_numbers(&raw_train, "SalePrice", true, train)?;
+        for column in raw_train.columns().iter().filter(|c| c.name() != "SalePrice") {
+            if !raw_val.get_column_names().contains(&column.name()) {
+                let reason = format!("there is no column `{}`, which the training file has", column.name());
+                return Err(DataError::Format { path: test.to_path_buf(), reason });
+            }
+            if column.dtype().is_primitive_numeric() {
+                check_numbers(&raw_val, column.name(), false, test)?;
+            }
+        }
+        let (train, val, source) = (DataFrame::empty(), DataFrame::empty(), String::new());
+        Ok(Self { batch_size, raw_train, raw_val, train, val, source })
+    }
+}
+
+// Section 5.7 *Predicting House Prices on Kaggle* (book/chapter_multilayer-perceptrons/kaggle-house-price.md)
+impl KaggleHouse {
+    /// Turns the raw files into numeric features: drops `Id` (and the label), standardizes
+    /// every numeric feature over both files (sample standard deviation), replaces its missing
+    /// values by 0 (the mean), and one-hot encodes the categorical features, with an indicator
+    /// column `<name>_null` for a feature that has missing values.
+    pub fn preprocess(&mut self) -> PolarsResult<()> {
+        let label = "SalePrice";
+        let names: Vec<_> = self.raw_train.get_column_names().into_iter()
+            .filter(|name| *name != "Id" && *name != label).cloned().collect();
+        // The features of both files, with the types of the training file, stacked.
+        let mut features = DataFrame::empty();
+        for raw in [&self.raw_train, &self.raw_val] {
+            let columns = raw.select(names.iter().cloned())?.try_apply_columns(|c| {
+                let numeric = self.raw_train.column(c.name())?.dtype().is_primitive_numeric();
+                c.cast(if numeric { &DataType::Float64 } else { &DataType::String })
+            })?;
+            features.vstack_mut(&DataFrame::new(raw.height(), columns)?)?;
+        }
+        // Standardize the numeric columns, then replace their missing values by 0.
+        let columns = features.try_apply_columns(|c| {
+            let Ok(x) = c.f64() else { return Ok(c.clone()) };
+            let mean = x.mean().unwrap_or(0.0);
+            let std = x.std(1).filter(|std| *std > 0.0).unwrap_or(1.0);
+            Ok(x.apply_values(|v| (v - mean) / std).fill_null_with_values(0.0)?.into_column())
+        })?;
+        let features = DataFrame::new(features.height(), columns)?;
+        // One-hot encode the categorical columns, with a column for missing values.
+        let categorical: Vec<&str> = features.columns().iter()
+            .filter(|c| c.dtype() == &DataType::String).map(|c| c.name().as_str()).collect();
+        let features = features.columns_to_dummies(categorical, None, false, false)?;
+        // Split into the training and the validation houses again.
+        let n = self.raw_train.height();
+        self.train = features.slice(0, n);
+        self.train.with_column(self.raw_train.column(label)?.clone())?;
+        self.val = features.slice(n as i64, self.raw_val.height());
+        if let Ok(price) = self.raw_val.column(label) {
+            self.val.with_column(price.clone())?;
+        }
+        Ok(())
+    }
+}
+
+// Section 5.7 *Predicting House Prices on Kaggle* (book/chapter_multilayer-perceptrons/kaggle-house-price.md)
+/// The values of `data`, which must all be numbers, as a matrix with a row per row of `data`;
+/// missing values become NaN.
+///
+/// Defined in Section 5.7 *Predicting House Prices on Kaggle*.
+pub fn frame_to_tensor(data: &DataFrame, device: &Device) -> PolarsResult<Tensor<2>> {
+    let (rows, cols) = data.shape();
+    let mut values = vec![0.0f32; rows * cols];
+    for (j, column) in data.columns().iter().enumerate() {
+        let column = column.cast(&DataType::Float32)?;
+        for (i, value) in column.f32()?.iter().enumerate() {
+            values[i * cols + j] = value.unwrap_or(f32::NAN);
+        }
+    }
+    Ok(Tensor::from_data(TensorData::new(values, [rows, cols]), device))
+}
+
+impl KaggleHouse {
+    /// The features of the training (`train`) or validation houses, `[n, num_features]`, and
+    /// the logarithms of their prices, `[n, 1]`, when they are known.
+    pub fn tensors(&self, train: bool, device: &Device) -> PolarsResult<(Tensor<2>, Option<Tensor<2>>)> {
+        let label = "SalePrice";
+        let data = if train { &self.train } else { &self.val };
+        let features = data.drop(label).unwrap_or_else(|_| data.clone());
+        let prices = data.column(label).ok().map(|price| price.clone().into_frame());
+        let log_prices = match prices {
+            Some(prices) => Some(frame_to_tensor(&prices, device)?.log()),
+            None => None,
+        };
+        Ok((frame_to_tensor(&features, device)?, log_prices))
+    }
+
+    /// The number of features after preprocessing.
+    pub fn num_features(&self) -> usize {
+        self.train.width() - usize::from(self.train.column("SalePrice").is_ok())
+    }
+}
+
+impl DataModule for KaggleHouse {
+    type Batch = (Tensor<2>, Tensor<2>);
+
+    fn get_dataloader(&self, train: bool, device: &Device) -> DataLoader<'_, Self::Batch> {
+        let tensors = self.tensors(train, device).expect("the preprocessed data are numbers");
+        match tensors {
+            (x, Some(y)) => get_tensorloader((x, y), train, self.batch_size, device),
+            (_, None) => Box::new(std::iter::empty()),
+        }
+    }
+}
+
+// Section 5.7 *Predicting House Prices on Kaggle* (book/chapter_multilayer-perceptrons/kaggle-house-price.md)
+/// The `k` splits of `data`'s training houses for `k`-fold cross-validation: split `i` holds
+/// out the rows `i * n / k .. (i + 1) * n / k` for validation and trains on the others.
+///
+/// # Panics
+/// Unless `2 <= k <= n`.
+///
+/// Defined in Section 5.7 *Predicting House Prices on Kaggle*.
+pub fn k_fold_data(data: &KaggleHouse, k: usize) -> Vec<KaggleHouse> {
+    let n = data.train.height();
+    assert!(2 <= k && k <= n, "k-fold cross-validation needs 2 <= k <= {n} folds, not {k}");
+    (0..k).map(|i| {
+        let (start, end) = (i * n / k, (i + 1) * n / k);
+        let mut train = data.train.slice(0, start);
+        train.vstack_mut(&data.train.slice(end as i64, n - end)).expect("the same columns");
+        let val = data.train.slice(start as i64, end - start);
+        KaggleHouse { train, val, ..data.clone() }
+    }).collect()
+}
+
+// Section 5.7 *Predicting House Prices on Kaggle* (book/chapter_multilayer-perceptrons/kaggle-house-price.md)
+/// The average loss of `model` over all training (`train`) or validation examples of `data`,
+/// one pass of minibatches on `device`.
+///
+/// Defined in Section 5.7 *Predicting House Prices on Kaggle*.
+pub fn average_loss<M, D>(model: &M, data: &D, train: bool, device: &Device) -> f64
+where
+    M: Model,
+    D: DataModule<Batch = Batch<M>>,
+    Batch<M>: Examples,
+{
+    let (mut total, mut count) = (0.0, 0);
+    for batch in data.get_dataloader(train, device) {
+        let n = batch.num_examples();
+        total += model.training_step(batch).into_scalar::<f64>() * n as f64;
+        count += n;
+    }
+    total / count as f64
+}
+
+/// Trains a [`LinearRegression`] with learning rate `lr` on each split of
+/// [`k_fold_data`], shows the training curves of the first split (log scale), prints the error
+/// (root-mean-squared error of log prices) on the training and validation part of each split,
+/// and their averages, and returns the models.
+///
+/// Defined in Section 5.7 *Predicting House Prices on Kaggle*.
+pub fn k_fold(trainer: &mut Trainer, data: &KaggleHouse, k: usize, lr: f64) -> Vec<LinearRegression> {
+    let device = trainer.device.clone();
+    let options = trainer.board.options.clone();
+    trainer.board.options.yscale = AxisScale::Log;
+    let (mut models, mut train_rmse, mut val_rmse) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, fold) in k_fold_data(data, k).iter().enumerate() {
+        let model = LinearRegressionConfig::new(fold.num_features(), lr).init(&device);
+        trainer.board.display = i == 0;
+        let model = trainer.fit(model, fold);
+        train_rmse.push(average_loss(&model, fold, true, &device).sqrt());
+        val_rmse.push(average_loss(&model, fold, false, &device).sqrt());
+        println!("fold {}: train log rmse {:.4}, val log rmse {:.4}", i + 1, train_rmse[i], val_rmse[i]);
+        models.push(model);
+    }
+    (trainer.board.options, trainer.board.display) = (options, true);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let val_mse: Vec<f64> = val_rmse.iter().map(|rmse| rmse * rmse).collect();
+    println!("average over {k} folds: train log rmse {:.4}, val log rmse {:.4} (val log mse {:.4})",
+        mean(&train_rmse), mean(&val_rmse), mean(&val_mse));
+    models
+}
+
+// Section 5.7 *Predicting House Prices on Kaggle* (book/chapter_multilayer-perceptrons/kaggle-house-price.md)
+/// Writes `data` as a CSV file with a header line to `path`: first to a temporary file in the
+/// same folder, renamed to `path` once complete.
+///
+/// Defined in Section 5.7 *Predicting House Prices on Kaggle*.
+pub fn write_csv(data: &mut DataFrame, path: &Path) -> Result<(), DataError> {
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    let io_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |error| DataError::Io { path, error }
+    };
+    let mut temporary = tempfile::NamedTempFile::new_in(folder).map_err(io_error(folder))?;
+    CsvWriter::new(&mut temporary).include_header(true).finish(data)
+        .map_err(|e| DataError::Format { path: path.to_path_buf(), reason: e.to_string() })?;
+    temporary.persist(path).map_err(|e| io_error(path)(e.error))?;
+    Ok(())
 }
