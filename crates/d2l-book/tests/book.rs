@@ -37,6 +37,18 @@ fn parse_errors_name_the_markdown_line() {
 }
 
 #[test]
+fn a_page_listed_twice_in_the_tocs_is_one_clear_error() {
+    let fx = Fixture::new("basic");
+    const INDEX: &str = "book/chapter_basics/index.md";
+    fx.edit(INDEX, "sums\nplots\n", "sums\nplots\nsums\n");
+    let err = fx.run(&["check"]).failure().stderr;
+    let second = fx.read(INDEX).lines().collect::<Vec<_>>().iter().rposition(|l| *l == "sums").unwrap() + 1;
+    assert!(err.contains("`chapter_basics/sums.md` is listed twice in the toc blocks"), "{err}");
+    assert!(err.contains(&format!("{INDEX}:{second}:")) && err.contains(&format!("first listed at {INDEX}:{}", second - 2)), "{err}");
+    assert!(err.contains("1 problem in the book") && !err.contains("duplicate label"), "{err}");
+}
+
+#[test]
 fn unknown_citations_and_bad_math_are_reported() {
     let fx = Fixture::new("basic");
     fx.edit(SUMS, ":cite:`Gauss.1809`", ":cite:`Euler.1748`");

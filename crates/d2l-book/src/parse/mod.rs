@@ -12,7 +12,7 @@ use anyhow::Context;
 
 use crate::config::BookConfig;
 use crate::workspace::absolute as workspace_absolute;
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Location};
 pub use cell::{Cell, Tabs};
 pub use page::{Anchor, AnchorKind, Page, PageKind};
 
@@ -52,8 +52,24 @@ impl Book {
         let front = read_page(dir, Path::new("index.md"), PageKind::Front, vec![], &mut diags)?;
         let chapters = front.toc.clone();
         pages.push(front);
+        // Each page once: a page listed twice would repeat all its labels and programs.
+        let mut listed: HashMap<PathBuf, Location> = HashMap::new();
+        let mut listed_twice = |src: &Path, at: Location, diags: &mut Vec<Diagnostic>| match listed.get(src) {
+            Some(first) => {
+                let hint = format!("first listed at {}:{}; remove one of the entries", first.file.display(), first.line);
+                diags.push(Diagnostic::new(at, format!("`{}` is listed twice in the toc blocks", src.display())).hint(hint));
+                true
+            }
+            None => {
+                listed.insert(src.to_path_buf(), at);
+                false
+            }
+        };
         for (c, entry) in chapters.iter().enumerate() {
             let src = PathBuf::from(format!("{}.md", entry.target));
+            if listed_twice(&src, pages[0].location_of_line(entry.line), &mut diags) {
+                continue;
+            }
             if !dir.join(&src).is_file() {
                 diags.push(Diagnostic::new(pages[0].location_of_line(entry.line), format!("toc entry `{}` names no file `{}`", entry.target, dir.join(&src).display())).hint("toc entries are paths without `.md`, relative to the page"));
                 continue;
@@ -65,6 +81,9 @@ impl Book {
             pages.push(chapter);
             for (s, entry) in sections.iter().enumerate() {
                 let src = folder.join(format!("{}.md", entry.target));
+                if listed_twice(&src, pages[chapter_index].location_of_line(entry.line), &mut diags) {
+                    continue;
+                }
                 if !dir.join(&src).is_file() {
                     diags.push(Diagnostic::new(pages[chapter_index].location_of_line(entry.line), format!("toc entry `{}` names no file `{}`", entry.target, dir.join(&src).display())).hint("toc entries are paths without `.md`, relative to the page"));
                     continue;
