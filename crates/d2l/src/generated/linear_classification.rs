@@ -714,9 +714,46 @@ impl FashionMnist {
 }
 
 // Section 4.3 *The Base Classification Model* (book/chapter_linear-classification/classification.md)
+
+/// A classification model: a network that computes the scores (logits) of the classes, one
+/// row per example. Every classifier is a [`Model`] trained with [`classifier_loss`] and
+/// minibatch SGD, and validated with [`classifier_validation_step`].
+///
+/// Defined in Section 4.3 *The Base Classification Model*.
+pub trait Classifier: Module {
+    /// What the network takes, e.g. a minibatch of images.
+    type Input;
+    /// The scores of the classes for each example of `x`: one row per example.
+    fn logits(&self, x: Self::Input) -> Tensor<2>;
+    /// The learning rate of minibatch SGD.
+    fn lr(&self) -> f64;
+}
+
+impl<C: Classifier> Model for C {
+    type Input = C::Input;
+    type Output = Tensor<2>;
+    type Target = Tensor<1, Int>;
+
+    fn forward(&self, x: C::Input) -> Tensor<2> {
+        self.logits(x)
+    }
+
+    fn loss(&self, y_hat: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
+        classifier_loss(y_hat, y)
+    }
+
+    fn configure_optimizers(&self) -> Optim {
+        Optim::new(SgdConfig::new().init(), self.lr())
+    }
+
+    fn validation_step(&self, batch: Batch<Self>) -> Metrics {
+        classifier_validation_step(self, batch)
+    }
+}
+
 /// The validation step of a classifier: the loss and the accuracy of `model` on a minibatch
-/// `(x, y)`. A model whose outputs are class scores, one row per example, and whose targets
-/// are labels, uses it as its [`Model::validation_step`].
+/// `(x, y)`. Any model whose outputs are class scores, one row per example, and whose targets
+/// are labels can use it as its [`Model::validation_step`].
 ///
 /// Defined in Section 4.3 *The Base Classification Model*.
 pub fn classifier_validation_step<M>(model: &M, (x, y): Batch<M>) -> Metrics
@@ -869,25 +906,14 @@ pub fn classifier_loss(y_hat: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
 }
 
 // Section 4.5 *Concise Implementation of Softmax Regression* (book/chapter_linear-classification/softmax-regression-concise.md)
-
-impl Model for SoftmaxRegression {
+impl Classifier for SoftmaxRegression {
     type Input = Tensor<4>;
-    type Output = Tensor<2>;
-    type Target = Tensor<1, Int>;
 
-    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+    fn logits(&self, x: Tensor<4>) -> Tensor<2> {
         self.net.forward(x.flatten(1, 3))
     }
 
-    fn loss(&self, y_hat: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
-        classifier_loss(y_hat, y)
-    }
-
-    fn configure_optimizers(&self) -> Optim {
-        Optim::new(SgdConfig::new().init(), self.lr)
-    }
-
-    fn validation_step(&self, batch: Batch<Self>) -> Metrics {
-        classifier_validation_step(self, batch)
+    fn lr(&self) -> f64 {
+        self.lr
     }
 }

@@ -6,7 +6,6 @@
 use crate::prelude::*;
 use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
-use burn::optim::SgdConfig;
 use burn::tensor::Distribution;
 use polars::prelude::{ChunkAgg, ChunkApply, ChunkFillNullValue, ChunkVar, CsvReadOptions, CsvWriter, DataFrame, DataFrameOps, DataType, IntoColumn, NullValues, PolarsError, PolarsResult, SerReader, SerWriter};
 use std::path::Path;
@@ -73,27 +72,17 @@ pub fn relu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 }
 
 // Section 5.2 *Implementation of Multilayer Perceptrons* (book/chapter_multilayer-perceptrons/mlp-implementation.md)
-impl Model for MlpScratch {
+impl Classifier for MlpScratch {
     type Input = Tensor<4>;
-    type Output = Tensor<2>;
-    type Target = Tensor<1, Int>;
 
-    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+    fn logits(&self, x: Tensor<4>) -> Tensor<2> {
         let x: Tensor<2> = x.flatten(1, 3);
         let h = relu(x.matmul(self.w1.val()) + self.b1.val().unsqueeze());
         h.matmul(self.w2.val()) + self.b2.val().unsqueeze()
     }
 
-    fn loss(&self, y_hat: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
-        classifier_loss(y_hat, y)
-    }
-
-    fn configure_optimizers(&self) -> Optim {
-        Optim::new(Sgd, self.lr)
-    }
-
-    fn validation_step(&self, batch: Batch<Self>) -> Metrics {
-        classifier_validation_step(self, batch)
+    fn lr(&self) -> f64 {
+        self.lr
     }
 }
 
@@ -141,26 +130,16 @@ impl MlpConfig {
     }
 }
 
-impl Model for Mlp {
+impl Classifier for Mlp {
     type Input = Tensor<4>;
-    type Output = Tensor<2>;
-    type Target = Tensor<1, Int>;
 
-    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+    fn logits(&self, x: Tensor<4>) -> Tensor<2> {
         let h = self.activation.forward(self.hidden.forward(x.flatten(1, 3)));
         self.output.forward(h)
     }
 
-    fn loss(&self, y_hat: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
-        classifier_loss(y_hat, y)
-    }
-
-    fn configure_optimizers(&self) -> Optim {
-        Optim::new(SgdConfig::new().init(), self.lr)
-    }
-
-    fn validation_step(&self, batch: Batch<Self>) -> Metrics {
-        classifier_validation_step(self, batch)
+    fn lr(&self) -> f64 {
+        self.lr
     }
 }
 
@@ -235,12 +214,10 @@ impl DropoutMlpScratchConfig {
     }
 }
 
-impl Model for DropoutMlpScratch {
+impl Classifier for DropoutMlpScratch {
     type Input = Tensor<4>;
-    type Output = Tensor<2>;
-    type Target = Tensor<1, Int>;
 
-    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+    fn logits(&self, x: Tensor<4>) -> Tensor<2> {
         let mut h1 = relu(self.lin1.forward(x.flatten(1, 3)));
         let training = h1.device().is_autodiff();
         if training {
@@ -253,16 +230,8 @@ impl Model for DropoutMlpScratch {
         self.lin3.forward(h2)
     }
 
-    fn loss(&self, y_hat: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
-        classifier_loss(y_hat, y)
-    }
-
-    fn configure_optimizers(&self) -> Optim {
-        Optim::new(SgdConfig::new().init(), self.lr)
-    }
-
-    fn validation_step(&self, batch: Batch<Self>) -> Metrics {
-        classifier_validation_step(self, batch)
+    fn lr(&self) -> f64 {
+        self.lr
     }
 }
 
@@ -304,27 +273,17 @@ impl DropoutMlpScratchConfig {
     }
 }
 
-impl Model for DropoutMlp {
+impl Classifier for DropoutMlp {
     type Input = Tensor<4>;
-    type Output = Tensor<2>;
-    type Target = Tensor<1, Int>;
 
-    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+    fn logits(&self, x: Tensor<4>) -> Tensor<2> {
         let h1 = self.dropout1.forward(self.activation.forward(self.lin1.forward(x.flatten(1, 3))));
         let h2 = self.dropout2.forward(self.activation.forward(self.lin2.forward(h1)));
         self.lin3.forward(h2)
     }
 
-    fn loss(&self, y_hat: Tensor<2>, y: Tensor<1, Int>) -> Tensor<1> {
-        classifier_loss(y_hat, y)
-    }
-
-    fn configure_optimizers(&self) -> Optim {
-        Optim::new(SgdConfig::new().init(), self.lr)
-    }
-
-    fn validation_step(&self, batch: Batch<Self>) -> Metrics {
-        classifier_validation_step(self, batch)
+    fn lr(&self) -> f64 {
+        self.lr
     }
 }
 

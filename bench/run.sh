@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Speed of the book's models, burn vs PyTorch, on this machine's CPU: one command, one run.
+#
+#   bench/run.sh [--quick] [--threads N] [--blas]
+#
+# Builds the Rust side in several backend configurations (bench/Cargo.toml's features), installs
+# PyTorch into bench/.venv (pip, from bench/requirements.txt), then measures every model and mode
+# on every side in turns (all sides of one row back to back, rows repeated), with threads pinned
+# to the first N cores (taskset), and writes bench/results.md. Raw lines stay in target/bench/.
+# --quick: 2 repetitions of 10 steps instead of 5 of 50. --blas: also NdArray with OpenBLAS
+# (installs Debian's libopenblas-dev).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+command="bench/run.sh${*:+ $*}"
+reps=5 iters=50 threads=2 blas=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) reps=2 iters=10 ;;
+    --threads) threads="$2"; shift ;;
+    --blas) blas=1 ;;
+    *) echo "usage: bench/run.sh [--quick] [--threads N] [--blas]" >&2; exit 2 ;;
+  esac
+  shift
+done
+cores="0-$((threads - 1))"
+
+venv=bench/.venv
+if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+  echo "== installing PyTorch into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q -r bench/requirements.txt
+fi
+
+# name=cargo features; `flex` is the book's own configuration.
+variants=("flex=" "flex-fast=flex-fast" "flex-v4=flex-v4" "flex-v4-mimalloc=flex-v4,mimalloc" "ndarray=ndarray")
+if [ "$blas" = 1 ]; then
+  dpkg -s libopenblas-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq libopenblas-dev; }
+  variants+=("ndarray-blas=ndarray-blas")
+fi
+mkdir -p target/bench
+for variant in "${variants[@]}"; do
+  name="${variant%%=*}" features="${variant#*=}"
+  echo "== building the Rust side: $name"
+  cargo build --release --locked -p d2l-bench ${features:+--features "$features"}
+  cp target/release/d2l-bench "target/bench/d2l-bench-$name"
+done
+
+raw="target/bench/raw-$(date -u +%Y%m%dT%H%M%SZ).tsv"
+run() { # run NAME COMMAND...: one measurement, with the load average before it
+  local load; load="$(cut -d' ' -f1 /proc/loadavg)"
+  local line; line="$(RAYON_NUM_THREADS=$threads OMP_NUM_THREADS=$threads taskset -c "$cores" "$@" 2>/dev/null | tail -n 1)"
+  printf '%s\t%s\n' "$load" "$line" >> "$raw"
+  echo "   $line"
+}
+for rep in $(seq "$reps"); do
+  for model in softmax mlp lenet; do
+    for mode in train infer; do
+      echo "== repetition $rep/$reps: $model $mode"
+      run "$venv/bin/python" -W ignore bench/torch_bench.py "$model" "$mode" --iters "$iters" --threads "$threads"
+      for variant in "${variants[@]}"; do
+        name="${variant%%=*}" backend=flex
+        case "$name" in ndarray*) backend=ndarray ;; esac
+        run "target/bench/d2l-bench-$name" "$model" "$mode" --iters "$iters" --backend "$backend" --build "$name"
+      done
+    done
+  done
+done
+
+python3 bench/report.py "$raw" --command "$command" --threads "$threads" --cores "$cores" > bench/results.md
+echo "== wrote bench/results.md (raw: $raw)"
