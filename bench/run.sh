@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # Speed of the book's models, burn vs PyTorch, on this machine's CPU: one command, one run.
 #
-#   bench/run.sh [--quick] [--threads N] [--blas]
+#   bench/run.sh [--quick] [--threads N] [--ndarray] [--blas]
 #
 # Builds the Rust side in several backend configurations (bench/Cargo.toml's features), installs
 # PyTorch into bench/.venv (pip, from bench/requirements.txt), then measures every model and mode
 # on every side in turns (all sides of one row back to back, rows repeated), with threads pinned
 # to the first N cores (taskset), and writes bench/results.md. Raw lines stay in target/bench/.
-# --quick: 2 repetitions of 10 steps instead of 5 of 50. --blas: also NdArray with OpenBLAS
-# (installs Debian's libopenblas-dev).
+# Each measurement times at least 20 steps and 2 seconds (--quick: 2 repetitions of at least
+# 5 steps and 0.5 s, instead of 5). --ndarray: also burn's deprecated NdArray backend; --blas:
+# also NdArray with OpenBLAS (installs Debian's libopenblas-dev). Each is one more build of burn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command="bench/run.sh${*:+ $*}"
-reps=5 iters=50 threads=2 blas=0
+reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) reps=2 iters=10 ;;
+    --quick) reps=2 iters=5 seconds=0.5 ;;
     --threads) threads="$2"; shift ;;
+    --ndarray) ndarray=1 ;;
     --blas) blas=1 ;;
-    *) echo "usage: bench/run.sh [--quick] [--threads N] [--blas]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--threads N] [--ndarray] [--blas]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -33,7 +35,8 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
 fi
 
 # name=cargo features; `flex` is the book's own configuration.
-variants=("flex=" "flex-fast=flex-fast" "flex-v4=flex-v4" "flex-v4-mimalloc=flex-v4,mimalloc" "ndarray=ndarray")
+variants=("flex=" "flex-mimalloc=mimalloc")
+[ "$ndarray" = 1 ] && variants+=("ndarray=ndarray")
 if [ "$blas" = 1 ]; then
   dpkg -s libopenblas-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq libopenblas-dev; }
   variants+=("ndarray-blas=ndarray-blas")
@@ -57,11 +60,11 @@ for rep in $(seq "$reps"); do
   for model in softmax mlp lenet; do
     for mode in train infer; do
       echo "== repetition $rep/$reps: $model $mode"
-      run "$venv/bin/python" -W ignore bench/torch_bench.py "$model" "$mode" --iters "$iters" --threads "$threads"
+      run "$venv/bin/python" -W ignore bench/torch_bench.py "$model" "$mode" --iters "$iters" --min-seconds "$seconds" --threads "$threads"
       for variant in "${variants[@]}"; do
         name="${variant%%=*}" backend=flex
         case "$name" in ndarray*) backend=ndarray ;; esac
-        run "target/bench/d2l-bench-$name" "$model" "$mode" --iters "$iters" --backend "$backend" --build "$name"
+        run "target/bench/d2l-bench-$name" "$model" "$mode" --iters "$iters" --min-seconds "$seconds" --backend "$backend" --build "$name"
       done
     done
   done

@@ -46,7 +46,9 @@ def main():
     parser.add_argument("mode", choices=["train", "infer"])
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--iters", type=int, default=50)
+    parser.add_argument("--iters", type=int, default=50, help="timed steps, at least")
+    parser.add_argument("--min-seconds", type=float, default=2.0,
+                        help="timed seconds, at least: short steps are repeated")
     parser.add_argument("--threads", type=int, required=True)
     args = parser.parse_args()
 
@@ -75,13 +77,15 @@ def main():
     for i in range(args.warmup):
         step(i)
     tic = time.perf_counter()
-    for i in range(args.warmup, args.warmup + args.iters):
-        step(i)
+    steps = 0
+    while steps < args.iters or time.perf_counter() - tic < args.min_seconds:
+        step(args.warmup + steps)
+        steps += 1
     seconds = time.perf_counter() - tic
     print(json.dumps({
         "side": "pytorch", "backend": "cpu", "build": f"torch {torch.__version__}",
-        "model": args.model, "mode": args.mode, "batch": args.batch, "iters": args.iters,
-        "seconds": seconds, "examples_per_s": args.batch * args.iters / seconds,
+        "model": args.model, "mode": args.mode, "batch": args.batch, "iters": steps,
+        "seconds": seconds, "examples_per_s": args.batch * steps / seconds,
         "peak_rss_mib": peak_rss_mib(), "threads": str(args.threads),
     }))
 
