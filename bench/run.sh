@@ -35,7 +35,7 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
 fi
 
 # name=cargo features; `flex` is the book's own configuration.
-variants=("flex=" "flex-mimalloc=mimalloc")
+variants=("flex=" "flex-system-alloc=system-alloc")
 [ "$ndarray" = 1 ] && variants+=("ndarray=ndarray")
 if [ "$blas" = 1 ]; then
   dpkg -s libopenblas-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq libopenblas-dev; }

@@ -6,9 +6,10 @@
 
 use std::time::Instant;
 
-#[cfg(feature = "mimalloc")]
+// The allocator of the book's programs, unless measuring without it.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: d2l::runtime::Allocator = d2l::runtime::Allocator;
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};

@@ -43,6 +43,10 @@ pub struct ProgramsConfig {
     /// Time limit for one section at full scale, in seconds (default 1800).
     #[serde(default = "default_timeout")]
     pub timeout_s: u64,
+    /// The path of a unit struct that every program uses as its global allocator, such as
+    /// `d2l::runtime::Allocator`; the Rust default when unset.
+    #[serde(default)]
+    pub global_allocator: Option<String>,
 }
 
 fn default_timeout() -> u64 {

@@ -81,6 +81,9 @@ fn the_library_is_generated_from_save_cells_and_checked() {
 fn editing_prose_leaves_the_library_and_the_cached_outputs_alone() {
     let fx = Fixture::new("basic");
     fx.run(&["eval", "--scale", "smoke"]).success();
+    // The programs ran with the allocator that `d2l.toml` names.
+    let main = fx.read("target/d2l-book/programs/chapter_basics/src/main.rs");
+    assert!(main.contains("#[global_allocator]\nstatic GLOBAL_ALLOCATOR: std::alloc::System = std::alloc::System;"), "{main}");
     let before = fx.read("lib/src/generated/basics.rs");
     fx.edit(SUMS, "We save a helper into the library.", "Some new prose.\n\nOn several lines.\n\nWe save a helper into the library.");
     fx.run(&["lib", "--check"]).success();
