@@ -506,20 +506,26 @@ impl FashionMnist {
         let device = device();
         let train = ImageDataset::from_idx(&fetched[0].path, &fetched[1].path, max_train, &device)?;
         let val = ImageDataset::from_idx(&fetched[2].path, &fetched[3].path, max_val, &device)?;
-        // Where the files came from: folders, or URLs without their file names.
-        let mut sources: Vec<String> = Vec::new();
-        for source in fetched.iter().map(|f| &f.source) {
-            let source = match source {
-                Source::Url(url) => url[..url.rfind('/').map_or(url.len(), |i| i + 1)].to_string(),
-                other => other.to_string(),
-            };
-            if !sources.contains(&source) {
-                sources.push(source);
-            }
-        }
-        let source = format!("{} (SHA-1 verified)", sources.join(", "));
-        Ok(Self { batch_size, train, val, source })
+        Ok(Self { batch_size, train, val, source: describe_sources(&fetched) })
     }
+}
+
+/// Where a data set's files came from, for the page to say which data produced its outputs:
+/// the folders, or the URLs without their file names, each once.
+///
+/// Defined in Section 4.2 *The Image Classification Dataset*.
+pub fn describe_sources(fetched: &[Fetched]) -> String {
+    let mut sources: Vec<String> = Vec::new();
+    for source in fetched.iter().map(|f| &f.source) {
+        let source = match source {
+            Source::Url(url) => url[..url.rfind('/').map_or(url.len(), |i| i + 1)].to_string(),
+            other => other.to_string(),
+        };
+        if !sources.contains(&source) {
+            sources.push(source);
+        }
+    }
+    format!("{} (SHA-1 verified)", sources.join(", "))
 }
 
 // Section 4.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)

@@ -377,17 +377,7 @@ impl KaggleHouse {
             fetched.push(hub.fetch(&DataFile::from_hub(name).expect("the hub has the house data"))?);
         }
         let mut data = Self::from_csv(&fetched[0].path, &fetched[1].path, batch_size)?;
-        let mut sources: Vec<String> = Vec::new();
-        for source in fetched.iter().map(|f| &f.source) {
-            let source = match source {
-                Source::Url(url) => url[..url.rfind('/').map_or(url.len(), |i| i + 1)].to_string(),
-                other => other.to_string(),
-            };
-            if !sources.contains(&source) {
-                sources.push(source);
-            }
-        }
-        data.source = format!("{} (SHA-1 verified)", sources.join(", "));
+        data.source = describe_sources(&fetched);
         Ok(data)
     }
 
