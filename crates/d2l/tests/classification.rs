@@ -7,26 +7,8 @@ mod common;
 
 use burn::module::Param;
 use burn::tensor::Distribution;
-use common::DEBIAN_FASHION_MNIST;
+use common::{DEBIAN_FASHION_MNIST, curve, max_abs_diff, quiet_trainer};
 use d2l::prelude::*;
-
-/// The largest absolute difference between two tensors of the same shape.
-fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
-    (a - b).abs().max().into_scalar::<f32>()
-}
-
-/// A trainer that records its curves without showing them (no plot files from tests).
-fn quiet_trainer(max_epochs: usize) -> Trainer {
-    let mut trainer = TrainerConfig::new(max_epochs).init(&d2l::device());
-    trainer.board.display = false;
-    trainer
-}
-
-/// The points of the board's curve `label`.
-fn curve(trainer: &Trainer, label: &str) -> Vec<(f64, f64)> {
-    let series = trainer.board.series.iter().find(|s| s.label == label);
-    series.map(|s| s.points.clone()).unwrap_or_default()
-}
 
 /// A Fashion-MNIST-shaped data set of `n` random 4x4 images in 5 classes, whose class decides
 /// the mean brightness of the first pixels, so that it can be learned.
@@ -109,7 +91,7 @@ fn scratch_and_concise_softmax_regression_train_alike() {
     let (l_scratch, l_concise) = (scratch.loss(scratch.forward(x.clone()), y.clone()), concise.loss(concise.forward(x), y));
     assert!(max_abs_diff(l_scratch, l_concise) < 1e-6);
     // Trained on the same batches in the same order.
-    let (mut t_scratch, mut t_concise) = (quiet_trainer(3), quiet_trainer(3));
+    let (mut t_scratch, mut t_concise) = (quiet_trainer(TrainerConfig::new(3)), quiet_trainer(TrainerConfig::new(3)));
     let scratch = t_scratch.fit(scratch, &data);
     let concise = t_concise.fit(concise, &data);
     let w_diff = max_abs_diff(scratch.w.val(), concise.net.weight.val());
@@ -140,7 +122,7 @@ fn softmax_regression_learns_fashion_mnist() {
     let data = FashionMnist::load(&hub, 256).unwrap();
     let device = d2l::device();
     device.seed(1);
-    let model = quiet_trainer(2).fit(SoftmaxRegressionConfig::new(784, 10, 0.1).init(&device), &data);
+    let model = quiet_trainer(TrainerConfig::new(2)).fit(SoftmaxRegressionConfig::new(784, 10, 0.1).init(&device), &data);
     let acc = accuracy(model.forward(data.val.images.clone()), data.val.labels.clone());
     // The book reaches about 0.83 after 10 epochs; two epochs give more than 0.78.
     assert!(acc > 0.78, "validation accuracy {acc}");

@@ -2,25 +2,16 @@
 //! known parameters, the scratch optimizer agrees with burn's, gradient clipping bounds the global
 //! norm, the board averages points, and the tensor loader serves every example once.
 
+mod common;
+
 use burn::module::Param;
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::Distribution;
+use common::{curve, max_abs_diff, quiet_trainer};
 use d2l::prelude::*;
-
-/// The largest absolute difference between two tensors of the same shape.
-fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
-    (a - b).abs().max().into_scalar::<f32>()
-}
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().iter::<f32>().collect()
-}
-
-/// A trainer that records its curves without showing them (no plot files from tests).
-fn quiet_trainer(config: TrainerConfig) -> Trainer {
-    let mut trainer = config.init(&d2l::device());
-    trainer.board.display = false;
-    trainer
 }
 
 /// Training runs for real only at full scale; `D2L_SCALE=smoke` cuts it to a few batches.
@@ -49,8 +40,7 @@ fn trainer_recovers_the_parameters_of_synthetic_data() {
     assert!(b_error < 1e-2, "b is off by {b_error}");
 
     // The board holds both curves: 2 training points and 1 validation point per epoch.
-    let curve = |label: &str| trainer.board.series.iter().find(|s| s.label == label).map(|s| s.points.clone()).unwrap_or_default();
-    let (train, val) = (curve("train_loss"), curve("val_loss"));
+    let (train, val) = (curve(&trainer, "train_loss"), curve(&trainer, "val_loss"));
     assert_eq!((train.len(), val.len()), (20, 10));
     assert_eq!(val.iter().map(|p| p.0).collect::<Vec<_>>(), (1..=10).map(f64::from).collect::<Vec<_>>());
     // The noise has variance 1e-4, the lowest mean squared error any model can reach.

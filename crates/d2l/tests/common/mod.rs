@@ -1,4 +1,5 @@
-//! Helpers shared by the data tests: files in the real formats, and a bounded local HTTP server.
+//! Helpers shared by the tests: files in the real formats, a bounded local HTTP server, and
+//! quiet trainers and tensor comparisons for the training tests.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -132,3 +133,21 @@ pub fn shared_data() -> PathBuf {
 
 /// Where Debian's package `dataset-fashion-mnist` installs Fashion-MNIST.
 pub const DEBIAN_FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
+
+/// The largest absolute difference between two tensors of the same shape.
+pub fn max_abs_diff<const D: usize>(a: d2l::burn::tensor::Tensor<D>, b: d2l::burn::tensor::Tensor<D>) -> f32 {
+    (a - b).abs().max().into_scalar::<f32>()
+}
+
+/// A trainer that records its curves without showing them (no plot files from tests).
+pub fn quiet_trainer(config: d2l::prelude::TrainerConfig) -> d2l::prelude::Trainer {
+    let mut trainer = config.init(&d2l::device());
+    trainer.board.display = false;
+    trainer
+}
+
+/// The points of the board's curve `label` (empty when there is none).
+pub fn curve(trainer: &d2l::prelude::Trainer, label: &str) -> Vec<(f64, f64)> {
+    let series = trainer.board.series.iter().find(|s| s.label == label);
+    series.map(|s| s.points.clone()).unwrap_or_default()
+}
