@@ -11,6 +11,8 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::SgdConfig;
 use burn::tensor::Distribution;
 use burn::tensor::kind::Basic;
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use sha1::{Digest, Sha1};
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -480,6 +482,8 @@ pub struct FashionMnist {
     pub val: ImageDataset,
     /// Where the files came from; they all passed their checksum.
     pub source: String,
+    /// The `[height, width]` that minibatches are resized to, if any (see `with_resize`).
+    pub resize: Option<[usize; 2]>,
 }
 
 impl FashionMnist {
@@ -506,7 +510,21 @@ impl FashionMnist {
         let device = device();
         let train = ImageDataset::from_idx(&fetched[0].path, &fetched[1].path, max_train, &device)?;
         let val = ImageDataset::from_idx(&fetched[2].path, &fetched[3].path, max_val, &device)?;
-        Ok(Self { batch_size, train, val, source: describe_sources(&fetched) })
+        Ok(Self { batch_size, train, val, source: describe_sources(&fetched), resize: None })
+    }
+
+    /// The same data, with every minibatch resized to `[height, width]` by bilinear
+    /// interpolation, for networks designed for larger images.
+    pub fn with_resize(self, size: [usize; 2]) -> Self {
+        Self { resize: Some(size), ..self }
+    }
+
+    /// The same data with only the first `n` training images (all if there are fewer),
+    /// for shorter training runs.
+    pub fn with_train_examples(self, n: usize) -> Self {
+        let n = n.min(self.train.len());
+        let train = ImageDataset { images: self.train.images.slice(0..n), labels: self.train.labels.slice(0..n) };
+        Self { train, ..self }
     }
 }
 
@@ -632,6 +650,7 @@ impl<T: Rows> Iterator for Batches<T> {
 impl<T: Rows> ExactSizeIterator for Batches<T> {}
 
 // Section 4.2 *The Image Classification Dataset* (book/chapter_linear-classification/image-classification-dataset.md)
+
 impl DataModule for FashionMnist {
     type Batch = (Tensor<4>, Tensor<1, Int>);
 
@@ -641,7 +660,14 @@ impl DataModule for FashionMnist {
         let data = if train { &self.train } else { &self.val };
         let (images, labels) = (data.images.clone(), data.labels.clone());
         let data = (images.to_device(device), labels.to_device(device));
-        Box::new(Batches::new(data, self.batch_size, train))
+        let batches = Batches::new(data, self.batch_size, train);
+        match self.resize {
+            None => Box::new(batches),
+            Some(size) => {
+                let bilinear = InterpolateOptions::new(InterpolateMode::Bilinear).with_output_size(size);
+                Box::new(batches.map(move |(x, y)| (interpolate(x, bilinear.clone()), y)))
+            }
+        }
     }
 }
 
