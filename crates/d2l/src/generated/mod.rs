@@ -5,6 +5,7 @@ pub mod preliminaries;
 pub mod linear_regression;
 pub mod linear_classification;
 pub mod multilayer_perceptrons;
+pub mod builders_guide;
 
 /// Every saved item, for `use d2l::prelude::*`.
 pub mod prelude {
@@ -12,4 +13,5 @@ pub mod prelude {
     pub use super::linear_regression::*;
     pub use super::linear_classification::*;
     pub use super::multilayer_perceptrons::*;
+    pub use super::builders_guide::*;
 }
