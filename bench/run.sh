@@ -1,27 +1,29 @@
 #!/usr/bin/env bash
 # Speed of the book's models, burn vs PyTorch, on this machine's CPU: one command, one run.
 #
-#   bench/run.sh [--quick] [--threads N] [--ndarray] [--blas]
+#   bench/run.sh [--quick] [--threads N] [--models "softmax mlp lenet resnet18"] [--ndarray] [--blas]
 #
 # Builds the Rust side in several backend configurations (bench/Cargo.toml's features), installs
 # PyTorch into bench/.venv (pip, from bench/requirements.txt), then measures every model and mode
 # on every side in turns (all sides of one row back to back, rows repeated), with threads pinned
 # to the first N cores (taskset), and writes bench/results.md. Raw lines stay in target/bench/.
 # Each measurement times at least 20 steps and 2 seconds (--quick: 2 repetitions of at least
-# 5 steps and 0.5 s, instead of 5). --ndarray: also burn's deprecated NdArray backend; --blas:
+# 5 steps and 0.5 s, instead of 5); ResNet-18, whose steps take about a second, times at least
+# 5 steps, with minibatches of 128 as in its section. --ndarray: also burn's deprecated NdArray backend; --blas:
 # also NdArray with OpenBLAS (installs Debian's libopenblas-dev). Each is one more build of burn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command="bench/run.sh${*:+ $*}"
-reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0
+reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0 models="softmax mlp lenet resnet18"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) reps=2 iters=5 seconds=0.5 ;;
     --threads) threads="$2"; shift ;;
+    --models) models="$2"; shift ;;
     --ndarray) ndarray=1 ;;
     --blas) blas=1 ;;
-    *) echo "usage: bench/run.sh [--quick] [--threads N] [--ndarray] [--blas]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--threads N] [--models LIST] [--ndarray] [--blas]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -57,14 +59,16 @@ run() { # run NAME COMMAND...: one measurement, with the load average before it
   echo "   $line"
 }
 for rep in $(seq "$reps"); do
-  for model in softmax mlp lenet; do
+  for model in $models; do
+    batch=256 steps=$iters
+    [ "$model" = resnet18 ] && batch=128 steps=$((iters < 5 ? iters : 5))
     for mode in train infer; do
       echo "== repetition $rep/$reps: $model $mode"
-      run "$venv/bin/python" -W ignore bench/torch_bench.py "$model" "$mode" --iters "$iters" --min-seconds "$seconds" --threads "$threads"
+      run "$venv/bin/python" -W ignore bench/torch_bench.py "$model" "$mode" --batch "$batch" --iters "$steps" --min-seconds "$seconds" --threads "$threads"
       for variant in "${variants[@]}"; do
         name="${variant%%=*}" backend=flex
         case "$name" in ndarray*) backend=ndarray ;; esac
-        run "target/bench/d2l-bench-$name" "$model" "$mode" --iters "$iters" --min-seconds "$seconds" --backend "$backend" --build "$name"
+        run "target/bench/d2l-bench-$name" "$model" "$mode" --batch "$batch" --iters "$steps" --min-seconds "$seconds" --backend "$backend" --build "$name"
       done
     done
   done

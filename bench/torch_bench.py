@@ -1,7 +1,7 @@
 """One measurement of one of the book's models in PyTorch, the reference for bench/src/main.rs.
 
 The models, losses, optimizer and steps are those of the original book's PyTorch code
-(d2l.SoftmaxRegression, the concise MLP, LeNet with sigmoid and average pooling; cross-entropy;
+(d2l.SoftmaxRegression, the concise MLP, LeNet with sigmoid and average pooling, ResNet-18; cross-entropy;
 SGD with lr 0.1; a training step reads the loss out, as the original's board does).
 Prints one line of JSON, like the Rust side.
 """
@@ -30,7 +30,47 @@ def model(name):
             nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
             nn.Linear(120, 84), nn.Sigmoid(),
             nn.Linear(84, 10))
-    raise SystemExit(f"error: unknown model {name!r} (softmax, mlp, lenet)")
+    if name == "resnet18":
+        return resnet18()
+    raise SystemExit(f"error: unknown model {name!r} (softmax, mlp, lenet, resnet18)")
+
+
+class Residual(nn.Module):
+    """The original book's residual block (d2l.Residual)."""
+
+    def __init__(self, in_channels, num_channels, use_1x1conv=False, strides=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, num_channels, kernel_size=3, padding=1, stride=strides)
+        self.conv2 = nn.Conv2d(num_channels, num_channels, kernel_size=3, padding=1)
+        self.conv3 = nn.Conv2d(in_channels, num_channels, kernel_size=1, stride=strides) if use_1x1conv else None
+        self.bn1 = nn.BatchNorm2d(num_channels)
+        self.bn2 = nn.BatchNorm2d(num_channels)
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        if self.conv3:
+            x = self.conv3(x)
+        return F.relu(y + x)
+
+
+def resnet18():
+    """The original book's ResNet-18 for one input channel and 10 classes."""
+    layers = [nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3), nn.BatchNorm2d(64), nn.ReLU(),
+              nn.MaxPool2d(kernel_size=3, stride=2, padding=1)]
+    channels = 64
+    for i, (num_blocks, num_channels) in enumerate([(2, 64), (2, 128), (2, 256), (2, 512)]):
+        for b in range(num_blocks):
+            downsample = b == 0 and i > 0
+            layers.append(Residual(channels if b == 0 else num_channels, num_channels,
+                                   use_1x1conv=downsample, strides=2 if downsample else 1))
+        channels = num_channels
+    layers += [nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(channels, 10)]
+    return nn.Sequential(*layers)
+
+
+# The image size of the ResNet-18 measurements, as in bench/src/main.rs.
+RESNET_SIZE = 32
 
 
 def peak_rss_mib():
@@ -55,7 +95,8 @@ def main():
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     net = model(args.model)
-    data = [(torch.rand(args.batch, 1, 28, 28), torch.randint(0, 10, (args.batch,)))
+    size = RESNET_SIZE if args.model == "resnet18" else 28
+    data = [(torch.rand(args.batch, 1, size, size), torch.randint(0, 10, (args.batch,)))
             for _ in range(8)]
     if args.mode == "train":
         optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
@@ -84,7 +125,7 @@ def main():
     seconds = time.perf_counter() - tic
     print(json.dumps({
         "side": "pytorch", "backend": "cpu", "build": f"torch {torch.__version__}",
-        "model": args.model, "mode": args.mode, "batch": args.batch, "iters": steps,
+        "model": args.model, "mode": args.mode, "batch": args.batch, "image_size": size, "iters": steps,
         "seconds": seconds, "examples_per_s": args.batch * steps / seconds,
         "peak_rss_mib": peak_rss_mib(), "threads": str(args.threads),
     }))
