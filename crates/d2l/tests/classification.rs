@@ -7,20 +7,8 @@ mod common;
 
 use burn::module::Param;
 use burn::tensor::Distribution;
-use common::{DEBIAN_FASHION_MNIST, curve, max_abs_diff, quiet_trainer};
+use common::{DEBIAN_FASHION_MNIST, curve, max_abs_diff, quiet_trainer, random_images};
 use d2l::prelude::*;
-
-/// A Fashion-MNIST-shaped data set of `n` random 4x4 images in 5 classes, whose class decides
-/// the mean brightness of the first pixels, so that it can be learned.
-fn random_images(n: usize, batch_size: usize) -> FashionMnist {
-    let device = d2l::device();
-    let labels = Tensor::<1, Int>::random([n], Distribution::Uniform(0.0, 5.0), &device);
-    let noise = Tensor::<4>::random([n, 1, 4, 4], Distribution::Uniform(0.0, 1.0), &device);
-    let signal = labels.clone().float().reshape([n, 1, 1, 1]) / 5.0;
-    let images = noise * 0.5 + signal;
-    let data = ImageDataset { images, labels };
-    FashionMnist { batch_size, train: data.clone(), val: data, source: "random".into() }
-}
 
 /// Fashion-MNIST-shaped data served in a fixed order, so that two runs see the same batches
 /// whatever other tests draw from the random generator meanwhile.

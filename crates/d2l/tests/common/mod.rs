@@ -151,3 +151,20 @@ pub fn curve(trainer: &d2l::prelude::Trainer, label: &str) -> Vec<(f64, f64)> {
     let series = trainer.board.series.iter().find(|s| s.label == label);
     series.map(|s| s.points.clone()).unwrap_or_default()
 }
+
+/// A Fashion-MNIST-shaped data set of `n` random `size` x `size` images in 5 classes, whose
+/// class decides the mean brightness of the pixels, so that it can be learned.
+pub fn random_images_of_size(n: usize, size: usize, batch_size: usize) -> d2l::prelude::FashionMnist {
+    use d2l::prelude::*;
+    let device = d2l::device();
+    let labels = Tensor::<1, Int>::random([n], burn::tensor::Distribution::Uniform(0.0, 5.0), &device);
+    let noise = Tensor::<4>::random([n, 1, size, size], burn::tensor::Distribution::Uniform(0.0, 1.0), &device);
+    let signal = labels.clone().float().reshape([n, 1, 1, 1]) / 5.0;
+    let data = ImageDataset { images: noise * 0.5 + signal, labels };
+    FashionMnist { batch_size, train: data.clone(), val: data, source: "random".into(), resize: None }
+}
+
+/// [`random_images_of_size`] with 4x4 images.
+pub fn random_images(n: usize, batch_size: usize) -> d2l::prelude::FashionMnist {
+    random_images_of_size(n, 4, batch_size)
+}
