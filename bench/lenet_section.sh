@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The LeNet section end to end, Rust vs PyTorch: the book's section program (load Fashion-MNIST,
+# train LeNet 10 epochs, validate every epoch, plot) against bench/lenet_section.py, the original
+# edition's code path in PyTorch, on the same files. Sides alternate, pinned to the first N cores.
+#
+#   bench/lenet_section.sh [--reps R] [--threads N]
+#
+# Needs the book's programs built (`cargo run --release -p d2l-book -- build`) and bench/.venv
+# (bench/run.sh installs it). Writes bench/lenet-section.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+reps=2 threads=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --reps) reps="$2"; shift ;;
+    --threads) threads="$2"; shift ;;
+    *) echo "usage: bench/lenet_section.sh [--reps R] [--threads N]" >&2; exit 2 ;;
+  esac
+  shift
+done
+cores="0-$((threads - 1))"
+program=target/release/chapter_convolutional-neural-networks
+[ -x "$program" ] || { echo "error: $program is missing: run \`cargo run --release -p d2l-book -- build\` first" >&2; exit 1; }
+export D2L_DATA_MIRROR="${D2L_DATA_MIRROR:-$(cd ../shared/data 2>/dev/null && pwd || echo /usr/share/datasets/fashion-mnist)}"
+out=bench/lenet-section.md
+{
+  echo "# The LeNet section end to end: Rust vs PyTorch"
+  echo
+  echo "Written by \`bench/lenet_section.sh --reps $reps --threads $threads\` on $(date -u '+%Y-%m-%d %H:%M') UTC."
+  echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $threads thread(s) per side pinned to cores $cores."
+  echo "Both sides: load Fashion-MNIST (60,000 + 10,000 images), train LeNet (sigmoid, average pooling, Xavier init)"
+  echo "for 10 epochs with minibatches of 128 and SGD at lr 0.1, validate after every epoch;"
+  echo "the Rust side is the book's section program as it runs for the book (it also draws the training plot)."
+  echo
+  echo "| run | side | load avg before | wall time (s) | validation accuracy |"
+  echo "|---|---|---|---|---|"
+} > "$out"
+for rep in $(seq "$reps"); do
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  line="$(OMP_NUM_THREADS=$threads taskset -c "$cores" bench/.venv/bin/python -W ignore bench/lenet_section.py --threads "$threads" | tail -n 1)"
+  read -r seconds acc < <(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(round(r["total_seconds"],1), r["val_acc"])' "$line")
+  echo "| $rep | PyTorch $(bench/.venv/bin/python -c 'import torch; print(torch.__version__)') | $load | $seconds | $acc |" | tee -a "$out"
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  start=$(date +%s.%N)
+  acc="$(RAYON_NUM_THREADS=$threads taskset -c "$cores" "$program" lenet/burn | sed -n 's/.*validation accuracy: //p')"
+  seconds=$(python3 -c "print(round($(date +%s.%N) - $start, 1))")
+  echo "| $rep | burn (book build) | $load | $seconds | $acc |" | tee -a "$out"
+done
+echo "== wrote $out"
