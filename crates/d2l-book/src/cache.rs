@@ -1,6 +1,7 @@
 //! Cached outputs of real runs, one JSON file per section, keyed by a hash of everything the
-//! outputs depend on: the section's programs, the library crate's sources, `Cargo.lock` and the
-//! scale. Full-scale outputs are committed under `book/_outputs/`; smoke ones stay in `target/`.
+//! outputs depend on: the section's programs, the library crate's hand-written sources and the
+//! code saved by the book up to the section itself, `Cargo.lock` and the scale. Full-scale
+//! outputs are committed under `book/_outputs/`; smoke ones stay in `target/`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::fsutil::write_atomic;
+use crate::library::Library;
 use crate::parse::{Book, Page};
 use crate::program::Programs;
 use crate::workspace::Paths;
@@ -78,17 +80,30 @@ pub fn path(book: &Book, paths: &Paths, page: &Page, scale: Scale) -> PathBuf {
 }
 
 /// The hash of what a section's outputs depend on, computed once per build for the shared part.
-pub struct KeyBase(Sha256);
+pub struct KeyBase {
+    shared: Sha256,
+    /// The code of each saved cell (comment lines left out), with the index of its page.
+    saved: Vec<(usize, Vec<u8>)>,
+    /// Per page, the last page whose saved cells its key covers.
+    horizons: Vec<usize>,
+}
 
 impl KeyBase {
-    /// Hashes the tool version, the library crate and the capture crate (comment lines left
-    /// out) and `Cargo.lock`.
-    pub fn new(book: &Book, paths: &Paths) -> anyhow::Result<KeyBase> {
+    /// Hashes the tool version, the library crate's hand-written sources and the capture crate
+    /// (comment lines left out) and `Cargo.lock`; keeps the saved cells of `library` for `key`.
+    ///
+    /// The generated modules are left out here: a section uses what the book saved before it
+    /// or in it (`library::check_order` makes sure of that), so its key covers the saved cells
+    /// up to its own page (further only where saved code calls something saved later, see
+    /// `library::horizons`), and saving or editing something in a later section does not make
+    /// earlier sections' outputs stale.
+    pub fn new(book: &Book, paths: &Paths, library: &Library) -> anyhow::Result<KeyBase> {
         let mut h = Sha256::new();
         h.update(concat!("d2l-book ", env!("CARGO_PKG_VERSION"), "\n"));
         let capture = crate::library::capture_dir(book)?;
+        let generated = crate::library::crate_dir(book).join("src").join("generated");
         for dir in [crate::library::crate_dir(book), capture] {
-            for file in crate::library::crate_sources(&dir) {
+            for file in crate::library::crate_sources(&dir).into_iter().filter(|f| !f.starts_with(&generated)) {
                 let mut bytes = std::fs::read(&file).with_context(|| format!("failed to read `{}`", file.display()))?;
                 if file.extension().is_some_and(|e| e == "rs") {
                     bytes = without_comment_lines(&bytes);
@@ -101,12 +116,18 @@ impl KeyBase {
         if let Ok(lock) = std::fs::read(paths.root.join("Cargo.lock")) {
             h.update(&lock);
         }
-        Ok(KeyBase(h))
+        let saved = library.saved.iter().map(|(page, code)| (*page, without_comment_lines(code.as_bytes()))).collect();
+        Ok(KeyBase { shared: h, saved, horizons: library.horizons.clone() })
     }
 
     /// The key of page `page` at `scale`.
     pub fn key(&self, programs: &Programs, page: usize, scale: Scale) -> String {
-        let mut h = self.0.clone();
+        let mut h = self.shared.clone();
+        let horizon = self.horizons.get(page).copied().unwrap_or(usize::MAX);
+        for (_, code) in self.saved.iter().filter(|(p, _)| *p <= horizon) {
+            h.update(format!("\nsaved {}\n", code.len()));
+            h.update(code);
+        }
         h.update(scale_name(scale));
         for program in programs.of_page(page) {
             h.update(format!("\n{}\n", program.selector));

@@ -17,6 +17,12 @@ use crate::sourcemap::MappedText;
 pub struct Library {
     /// `generated/mod.rs` and one `generated/<chapter>.rs` per chapter with saved cells.
     pub files: Vec<(PathBuf, MappedText)>,
+    /// The code of every saved cell as generated (its `use` lines first), with the index of its
+    /// page in `Book::pages`, in book order: what a section's outputs can depend on is the
+    /// code saved up to its own page (`cache::KeyBase`).
+    pub saved: Vec<(usize, String)>,
+    /// Per page, the last page whose saved cells its outputs can depend on.
+    pub horizons: Vec<usize>,
 }
 
 /// The module name of a chapter folder: `chapter_linear-regression` -> `linear_regression`.
@@ -29,20 +35,23 @@ pub fn generate(book: &Book) -> anyhow::Result<Library> {
     let mut diags = Vec::new();
     let mut files = Vec::new();
     let mut modules = Vec::new();
+    let mut saved = Vec::new();
     let chapters = book.pages.iter().filter(|p| p.kind == PageKind::Chapter);
     for chapter in chapters {
         let folder = chapter.chapter();
-        let pages: Vec<&Page> = book.pages.iter().filter(|p| p.chapter() == folder && p.cells.iter().any(|c| c.save)).collect();
+        let pages: Vec<(usize, &Page)> = book.pages.iter().enumerate().filter(|(_, p)| p.chapter() == folder && p.cells.iter().any(|c| c.save)).collect();
         if pages.is_empty() {
             continue;
         }
         let name = module_name(folder);
         let mut uses = BTreeSet::new();
         let mut body = MappedText::default();
-        for page in pages {
+        for (index, page) in pages {
             for cell in page.cells.iter().filter(|c| c.save) {
                 match saved_cell(page, cell) {
                     Ok((cell_uses, code)) => {
+                        let text: Vec<&str> = cell_uses.iter().map(String::as_str).chain(code.iter().map(|(_, line)| line.as_str())).collect();
+                        saved.push((index, text.join("\n")));
                         uses.extend(cell_uses);
                         // No line numbers here: editing prose must not change the library (and with
                         // it every section's cache key); the in-memory line map keeps them.
@@ -87,7 +96,7 @@ pub fn generate(book: &Book) -> anyhow::Result<Library> {
     }
     root.push_plain("}");
     files.insert(0, (PathBuf::from("generated/mod.rs"), root));
-    Ok(Library { files })
+    Ok(Library { files, saved, horizons: horizons(book) })
 }
 
 /// The `use` items of all saved cells of a chapter as one set of `use` lines, one per path
@@ -193,6 +202,147 @@ fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
         syn::Item::Const(i) => &i.attrs,
         syn::Item::Static(i) => &i.attrs,
         _ => &[],
+    }
+}
+
+/// Where the book saves each public name, and which names each page uses.
+struct NameIndex {
+    /// The first page that saves each public name.
+    saved_at: std::collections::HashMap<String, usize>,
+    /// Per page, the names its cells use that it neither defines nor imports, with their
+    /// locations, and whether they are in a saved cell.
+    used: Vec<Vec<(String, Location, bool)>>,
+}
+
+impl NameIndex {
+    fn new(book: &Book) -> NameIndex {
+        let mut saved_at: std::collections::HashMap<String, usize> = Default::default();
+        for (index, page) in book.pages.iter().enumerate() {
+            for cell in page.cells.iter().filter(|c| c.save) {
+                let Ok(file) = syn::parse_file(&cell.code) else { continue };
+                for name in file.items.iter().filter_map(public_name) {
+                    saved_at.entry(name).or_insert(index);
+                }
+            }
+        }
+        let used = book
+            .pages
+            .iter()
+            .map(|page| {
+                let (mut defined, mut used) = (BTreeSet::new(), Vec::new());
+                for cell in &page.cells {
+                    let Ok(tokens) = cell.code.parse::<proc_macro2::TokenStream>() else { continue };
+                    let mut walk = Walk { previous: None, in_use: false, defined: &mut defined, used: Vec::new() };
+                    walk.tokens(tokens);
+                    for ident in walk.used {
+                        let start = ident.span().start();
+                        let at = Location { file: page.shown.clone(), line: cell.code_line + start.line - 1, col: start.column + 1 };
+                        used.push((ident.to_string(), at, cell.save));
+                    }
+                }
+                used.retain(|(name, _, _)| !defined.contains(name));
+                used
+            })
+            .collect();
+        NameIndex { saved_at, used }
+    }
+
+    /// The last page whose saved code a page's outputs can depend on: its own, or a later one
+    /// where the page, or saved code it depends on, uses a name saved there (as a saved method
+    /// of section 4.3 may call a function saved in 4.5).
+    fn horizon(&self, page: usize) -> usize {
+        let mut horizon = page;
+        loop {
+            let used_here = self.used[page].iter();
+            let used_by_saved = self.used[..=horizon].iter().flatten().filter(|(_, _, saved)| *saved);
+            let reach = used_here.chain(used_by_saved).filter_map(|(name, _, _)| self.saved_at.get(name)).copied().max().unwrap_or(0);
+            if reach <= horizon {
+                return horizon;
+            }
+            horizon = reach;
+        }
+    }
+}
+
+/// For every page, the last page whose saved cells its outputs can depend on (see
+/// `cache::KeyBase`): usually the page itself.
+pub fn horizons(book: &Book) -> Vec<usize> {
+    let index = NameIndex::new(book);
+    (0..book.pages.len()).map(|p| index.horizon(p)).collect()
+}
+
+/// Every use, in a section's code, of a name that the book saves only in a later section:
+/// a reader runs the cells in book order, and so does the book.
+pub fn check_order(book: &Book) -> Vec<Diagnostic> {
+    let index = NameIndex::new(book);
+    let mut diags = Vec::new();
+    for (page, used) in index.used.iter().enumerate() {
+        let mut reported = BTreeSet::new();
+        for (name, at, _) in used.iter().filter(|(_, _, saved)| !saved) {
+            let Some(&later) = index.saved_at.get(name) else { continue };
+            if later > page && reported.insert(name) {
+                let message = format!("`{name}` is used here but saved only later, in `{}`", book.pages[later].shown.display());
+                diags.push(Diagnostic::new(at.clone(), message).hint("a section can use what the book saved before it: move the `//@save` cell earlier, or the use later"));
+            }
+        }
+    }
+    diags
+}
+
+/// The name of a `pub` function, type, trait, constant or static.
+fn public_name(item: &syn::Item) -> Option<String> {
+    let (vis, ident) = match item {
+        syn::Item::Fn(i) => (&i.vis, &i.sig.ident),
+        syn::Item::Struct(i) => (&i.vis, &i.ident),
+        syn::Item::Enum(i) => (&i.vis, &i.ident),
+        syn::Item::Trait(i) => (&i.vis, &i.ident),
+        syn::Item::Type(i) => (&i.vis, &i.ident),
+        syn::Item::Const(i) => (&i.vis, &i.ident),
+        syn::Item::Static(i) => (&i.vis, &i.ident),
+        _ => return None,
+    };
+    matches!(vis, syn::Visibility::Public(_)).then(|| ident.to_string())
+}
+
+/// A walk over the identifiers of a cell: the names it defines (after `struct`, `fn`, `let`,
+/// ...) or imports (`use` lines), and the others, which it uses.
+struct Walk<'a> {
+    previous: Option<String>,
+    in_use: bool,
+    defined: &'a mut BTreeSet<String>,
+    used: Vec<proc_macro2::Ident>,
+}
+
+impl Walk<'_> {
+    fn tokens(&mut self, tokens: proc_macro2::TokenStream) {
+        const DEFINING: [&str; 10] = ["struct", "enum", "trait", "fn", "type", "const", "static", "let", "mut", "mod"];
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => {
+                    let name = ident.to_string();
+                    if name == "use" {
+                        self.in_use = true;
+                    } else if self.in_use || self.previous.as_deref().is_some_and(|p| DEFINING.contains(&p)) {
+                        self.defined.insert(name.clone());
+                    } else {
+                        self.used.push(ident);
+                    }
+                    self.previous = Some(name);
+                }
+                proc_macro2::TokenTree::Group(group) => {
+                    self.previous = None;
+                    self.tokens(group.stream());
+                    self.previous = None;
+                }
+                proc_macro2::TokenTree::Punct(punct) => {
+                    if punct.as_char() == ';' {
+                        self.in_use = false;
+                    }
+                    self.previous = None;
+                }
+                proc_macro2::TokenTree::Literal(_) => self.previous = None,
+            }
+        }
     }
 }
 

@@ -36,6 +36,7 @@ pub fn check(book_dir: &Path, lib: bool) -> anyhow::Result<(Book, Library)> {
             }
         }
     }
+    diags.extend(library::check_order(&book));
     if lib && let Err(e) = library::check(&book, &library) {
         diags.extend(e.0);
     }
@@ -57,7 +58,7 @@ pub fn evaluate(book: &Book, library: &Library, paths: &Paths, scale: Scale, sel
         eprintln!("   generated {}", changed.display());
     }
     let programs = program::generate(book, paths)?;
-    let base = KeyBase::new(book, paths)?;
+    let base = KeyBase::new(book, paths, library)?;
     let mut outputs = OutputsByPage::new();
     let mut todo = Vec::new();
     let named: BTreeSet<usize> = match &selection {

@@ -149,10 +149,39 @@ fn outputs_are_cached_until_the_code_changes() {
     assert!(full.contains("2 of 2 sections to run at scale `full`"), "{full}");
     assert!(fx.root.join("book/_outputs/chapter_basics/sums.json").is_file());
 
-    // A library change invalidates every section.
+    // A change to the library's hand-written code invalidates every section.
     fx.edit("lib/src/lib.rs", "fill=\\\"steelblue\\\"", "fill=\\\"tomato\\\"");
     let lib_changed = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
     assert!(lib_changed.contains("2 of 2 sections to run"), "{lib_changed}");
+}
+
+#[test]
+fn saving_code_in_a_later_section_keeps_earlier_outputs_fresh() {
+    let fx = Fixture::new("basic");
+    fx.run(&["eval", "--scale", "smoke"]).success();
+    let saved_later = "```rust\n//@save\n/// Doubles `n`.\npub fn double(n: u64) -> u64 {\n    2 * n\n}\n```\n\nBack to";
+    fx.edit(PLOTS, "Back to", saved_later);
+    fx.run(&["lib"]).success();
+    let later = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(later.contains("1 of 2 sections to run at scale `smoke`: chapter_basics/plots"), "{later}");
+
+    // The earlier section's saved code is part of the later section's key.
+    fx.edit(SUMS, "n * (n + 1) / 2", "n * (n + 1) / 2 + 0");
+    fx.run(&["lib"]).success();
+    let earlier = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(earlier.contains("2 of 2 sections to run"), "{earlier}");
+}
+
+#[test]
+fn a_section_cannot_use_what_is_saved_only_later() {
+    let fx = Fixture::new("basic");
+    fx.edit(PLOTS, "Back to", "```rust\n//@save\n/// Doubles `n`.\npub fn double(n: u64) -> u64 {\n    2 * n\n}\n```\n\nBack to");
+    fx.edit(SUMS, "println!(\"closed form: {}\", gauss_sum(100));", "println!(\"closed form: {}\", double(gauss_sum(50)));");
+    let err = fx.run(&["check"]).failure().stderr;
+    let line = fx.line_of(SUMS, "double(gauss_sum(50))");
+    assert!(err.contains("`double` is used here but saved only later, in `book/chapter_basics/plots.md`"), "{err}");
+    assert!(err.contains(&format!("{SUMS}:{line}:")), "{err}");
+    assert!(err.contains("move the `//@save` cell earlier, or the use later"), "{err}");
 }
 
 #[test]
