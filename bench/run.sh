@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed of the book's models, burn vs PyTorch, on this machine's CPU: one command, one run.
 #
-#   bench/run.sh [--quick] [--threads N] [--models "softmax mlp lenet resnet18"] [--ndarray] [--blas]
+#   bench/run.sh [--quick] [--threads N] [--models "softmax mlp lenet resnet18"] [--out FILE] [--ndarray] [--blas]
 #
 # Builds the Rust side in several backend configurations (bench/Cargo.toml's features), installs
 # PyTorch into bench/.venv (pip, from bench/requirements.txt), then measures every model and mode
@@ -15,15 +15,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command="bench/run.sh${*:+ $*}"
-reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0 models="softmax mlp lenet resnet18"
+reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0 models="softmax mlp lenet resnet18" out=bench/results.md
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) reps=2 iters=5 seconds=0.5 ;;
     --threads) threads="$2"; shift ;;
     --models) models="$2"; shift ;;
+    --out) out="$2"; shift ;;
     --ndarray) ndarray=1 ;;
     --blas) blas=1 ;;
-    *) echo "usage: bench/run.sh [--quick] [--threads N] [--models LIST] [--ndarray] [--blas]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--threads N] [--models LIST] [--out FILE] [--ndarray] [--blas]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -74,5 +75,5 @@ for rep in $(seq "$reps"); do
   done
 done
 
-python3 bench/report.py "$raw" --command "$command" --threads "$threads" --cores "$cores" > bench/results.md
-echo "== wrote bench/results.md (raw: $raw)"
+python3 bench/report.py "$raw" --command "$command" --threads "$threads" --cores "$cores" > "$out"
+echo "== wrote $out (raw: $raw)"
