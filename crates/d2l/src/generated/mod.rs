@@ -6,6 +6,7 @@ pub mod linear_regression;
 pub mod linear_classification;
 pub mod multilayer_perceptrons;
 pub mod builders_guide;
+pub mod recurrent_neural_networks;
 
 /// Every saved item, for `use d2l::prelude::*`.
 pub mod prelude {
@@ -14,4 +15,5 @@ pub mod prelude {
     pub use super::linear_classification::*;
     pub use super::multilayer_perceptrons::*;
     pub use super::builders_guide::*;
+    pub use super::recurrent_neural_networks::*;
 }
