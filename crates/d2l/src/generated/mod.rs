@@ -6,6 +6,8 @@ pub mod linear_regression;
 pub mod linear_classification;
 pub mod multilayer_perceptrons;
 pub mod builders_guide;
+pub mod convolutional_neural_networks;
+pub mod convolutional_modern;
 pub mod recurrent_neural_networks;
 
 /// Every saved item, for `use d2l::prelude::*`.
@@ -15,5 +17,7 @@ pub mod prelude {
     pub use super::linear_classification::*;
     pub use super::multilayer_perceptrons::*;
     pub use super::builders_guide::*;
+    pub use super::convolutional_neural_networks::*;
+    pub use super::convolutional_modern::*;
     pub use super::recurrent_neural_networks::*;
 }
