@@ -9,6 +9,7 @@ pub mod builders_guide;
 pub mod convolutional_neural_networks;
 pub mod convolutional_modern;
 pub mod recurrent_neural_networks;
+pub mod recurrent_modern;
 
 /// Every saved item, for `use d2l::prelude::*`.
 pub mod prelude {
@@ -20,4 +21,5 @@ pub mod prelude {
     pub use super::convolutional_neural_networks::*;
     pub use super::convolutional_modern::*;
     pub use super::recurrent_neural_networks::*;
+    pub use super::recurrent_modern::*;
 }
