@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed of the book's models, burn vs PyTorch, on this machine's CPU: one command, one run.
 #
-#   bench/run.sh [--quick] [--threads N] [--models "softmax mlp lenet resnet18"] [--out FILE] [--ndarray] [--blas]
+#   bench/run.sh [--quick] [--threads N] [--models "softmax mlp lenet resnet18"] [--out FILE] [--book-only] [--ndarray] [--blas]
 #
 # Builds the Rust side in several backend configurations (bench/Cargo.toml's features), installs
 # PyTorch into bench/.venv (pip, from bench/requirements.txt), then measures every model and mode
@@ -11,20 +11,22 @@
 # 5 steps and 0.5 s, instead of 5); ResNet-18, whose steps take about a second, times at least
 # 5 steps, with minibatches of 128 as in its section. --ndarray: also burn's deprecated NdArray backend; --blas:
 # also NdArray with OpenBLAS (installs Debian's libopenblas-dev). Each is one more build of burn.
+# --book-only: only the book's configuration, not also Flex with the system allocator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command="bench/run.sh${*:+ $*}"
-reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0 models="softmax mlp lenet resnet18" out=bench/results.md
+reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0 models="softmax mlp lenet resnet18" out=bench/results.md book_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) reps=2 iters=5 seconds=0.5 ;;
     --threads) threads="$2"; shift ;;
     --models) models="$2"; shift ;;
     --out) out="$2"; shift ;;
+    --book-only) book_only=1 ;;
     --ndarray) ndarray=1 ;;
     --blas) blas=1 ;;
-    *) echo "usage: bench/run.sh [--quick] [--threads N] [--models LIST] [--out FILE] [--ndarray] [--blas]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--threads N] [--models LIST] [--out FILE] [--book-only] [--ndarray] [--blas]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -38,7 +40,8 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
 fi
 
 # name=cargo features; `flex` is the book's own configuration.
-variants=("flex=" "flex-system-alloc=system-alloc")
+variants=("flex=")
+[ "$book_only" = 1 ] || variants+=("flex-system-alloc=system-alloc")
 [ "$ndarray" = 1 ] && variants+=("ndarray=ndarray")
 if [ "$blas" = 1 ]; then
   dpkg -s libopenblas-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq libopenblas-dev; }
