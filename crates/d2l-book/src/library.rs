@@ -232,7 +232,7 @@ impl NameIndex {
                 let (mut defined, mut used) = (BTreeSet::new(), Vec::new());
                 for cell in &page.cells {
                     let Ok(tokens) = cell.code.parse::<proc_macro2::TokenStream>() else { continue };
-                    let mut walk = Walk { previous: None, in_use: false, defined: &mut defined, used: Vec::new() };
+                    let mut walk = Walk { previous: None, puncts: [' ', ' '], in_use: false, defined: &mut defined, used: Vec::new() };
                     walk.tokens(tokens);
                     for ident in walk.used {
                         let start = ident.span().start();
@@ -305,9 +305,12 @@ fn public_name(item: &syn::Item) -> Option<String> {
 }
 
 /// A walk over the identifiers of a cell: the names it defines (after `struct`, `fn`, `let`,
-/// ...) or imports (`use` lines), and the others, which it uses.
+/// ...) or imports (`use` lines), and the others, which it uses. Names after `.` or `::`
+/// (fields, methods, items of other paths such as `png::Encoder`) are neither.
 struct Walk<'a> {
     previous: Option<String>,
+    /// The last two punctuation characters right before the current token.
+    puncts: [char; 2],
     in_use: bool,
     defined: &'a mut BTreeSet<String>,
     used: Vec<proc_macro2::Ident>,
@@ -320,27 +323,35 @@ impl Walk<'_> {
             match token {
                 proc_macro2::TokenTree::Ident(ident) => {
                     let name = ident.to_string();
+                    let qualified = self.puncts[1] == '.' || self.puncts == [':', ':'];
                     if name == "use" {
                         self.in_use = true;
                     } else if self.in_use || self.previous.as_deref().is_some_and(|p| DEFINING.contains(&p)) {
                         self.defined.insert(name.clone());
-                    } else {
+                    } else if !qualified {
                         self.used.push(ident);
                     }
                     self.previous = Some(name);
+                    self.puncts = [' ', ' '];
                 }
                 proc_macro2::TokenTree::Group(group) => {
                     self.previous = None;
+                    self.puncts = [' ', ' '];
                     self.tokens(group.stream());
                     self.previous = None;
+                    self.puncts = [' ', ' '];
                 }
                 proc_macro2::TokenTree::Punct(punct) => {
                     if punct.as_char() == ';' {
                         self.in_use = false;
                     }
                     self.previous = None;
+                    self.puncts = [self.puncts[1], punct.as_char()];
                 }
-                proc_macro2::TokenTree::Literal(_) => self.previous = None,
+                proc_macro2::TokenTree::Literal(_) => {
+                    self.previous = None;
+                    self.puncts = [' ', ' '];
+                }
             }
         }
     }
