@@ -140,7 +140,7 @@ fn tiny_fashion_mnist(n: usize) -> FashionMnist {
     let dir = temp_dir();
     let (images, labels) = generated(dir.path(), n);
     let data = ImageDataset::from_idx(&images, &labels, None, &d2l::device()).unwrap();
-    FashionMnist { batch_size: 4, train: data.clone(), val: data, source: "generated".into() }
+    FashionMnist { batch_size: 4, train: data.clone(), val: data, source: "generated".into(), resize: None }
 }
 
 #[test]
