@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed of the book's models, burn vs PyTorch, on this machine's CPU: one command, one run.
 #
-#   bench/run.sh [--quick] [--threads N] [--models "softmax mlp lenet resnet18"] [--out FILE] [--book-only] [--ndarray] [--blas]
+#   bench/run.sh [--quick] [--threads N] [--models "softmax mlp lenet resnet18 lstm"] [--out FILE] [--book-only] [--ndarray] [--blas]
 #
 # Builds the Rust side in several backend configurations (bench/Cargo.toml's features), installs
 # PyTorch into bench/.venv (pip, from bench/requirements.txt), then measures every model and mode
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command="bench/run.sh${*:+ $*}"
-reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0 models="softmax mlp lenet resnet18" out=bench/results.md book_only=0
+reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0 models="softmax mlp lenet resnet18 lstm" out=bench/results.md book_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) reps=2 iters=5 seconds=0.5 ;;
@@ -66,6 +66,7 @@ for rep in $(seq "$reps"); do
   for model in $models; do
     batch=256 steps=$iters
     [ "$model" = resnet18 ] && batch=128 steps=$((iters < 5 ? iters : 5))
+    [ "$model" = lstm ] && batch=1024  # subsequences of 32 characters, as in the LSTM section
     for mode in train infer; do
       echo "== repetition $rep/$reps: $model $mode"
       run "$venv/bin/python" -W ignore bench/torch_bench.py "$model" "$mode" --batch "$batch" --iters "$steps" --min-seconds "$seconds" --threads "$threads"

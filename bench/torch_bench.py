@@ -32,7 +32,9 @@ def model(name):
             nn.Linear(84, 10))
     if name == "resnet18":
         return resnet18()
-    raise SystemExit(f"error: unknown model {name!r} (softmax, mlp, lenet, resnet18)")
+    if name == "lstm":
+        return LstmLm()
+    raise SystemExit(f"error: unknown model {name!r} (softmax, mlp, lenet, resnet18, lstm)")
 
 
 class Residual(nn.Module):
@@ -71,6 +73,22 @@ def resnet18():
 
 # The image size of the ResNet-18 measurements, as in bench/src/main.rs.
 RESNET_SIZE = 32
+# The LSTM language model of the original's LSTM section: vocabulary (The Time Machine's
+# characters), hidden units, subsequence length.
+LSTM_VOCAB, LSTM_HIDDENS, LSTM_STEPS = 28, 32, 32
+
+
+class LstmLm(nn.Module):
+    """The original's concise LSTM language model: one-hot inputs, nn.LSTM, a linear output."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(LSTM_VOCAB, LSTM_HIDDENS)
+        self.linear = nn.Linear(LSTM_HIDDENS, LSTM_VOCAB)
+
+    def forward(self, x):
+        outputs, _ = self.rnn(F.one_hot(x.T, LSTM_VOCAB).float())
+        return self.linear(outputs).swapaxes(0, 1)  # (batch, steps, vocab)
 
 
 def peak_rss_mib():
@@ -95,15 +113,21 @@ def main():
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     net = model(args.model)
-    size = RESNET_SIZE if args.model == "resnet18" else 28
-    data = [(torch.rand(args.batch, 1, size, size), torch.randint(0, 10, (args.batch,)))
-            for _ in range(8)]
+    if args.model == "lstm":
+        size = LSTM_STEPS
+        data = [(torch.randint(0, LSTM_VOCAB, (args.batch, size)), torch.randint(0, LSTM_VOCAB, (args.batch, size)))
+                for _ in range(8)]
+    else:
+        size = RESNET_SIZE if args.model == "resnet18" else 28
+        data = [(torch.rand(args.batch, 1, size, size), torch.randint(0, 10, (args.batch,)))
+                for _ in range(8)]
     if args.mode == "train":
         optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
 
         def step(i):
             x, y = data[i % len(data)]
-            loss = F.cross_entropy(net(x), y)
+            y_hat = net(x)
+            loss = F.cross_entropy(y_hat.reshape(-1, y_hat.shape[-1]), y.reshape(-1))
             loss.item()
             optimizer.zero_grad()
             loss.backward()
@@ -113,7 +137,7 @@ def main():
 
         def step(i):
             with torch.no_grad():
-                net(data[i % len(data)][0]).argmax(1).tolist()
+                net(data[i % len(data)][0]).argmax(-1).tolist()
 
     for i in range(args.warmup):
         step(i)
@@ -125,7 +149,7 @@ def main():
     seconds = time.perf_counter() - tic
     print(json.dumps({
         "side": "pytorch", "backend": "cpu", "build": f"torch {torch.__version__}",
-        "model": args.model, "mode": args.mode, "batch": args.batch, "image_size": size, "iters": steps,
+        "model": args.model, "mode": args.mode, "batch": args.batch, "size": size, "iters": steps,
         "seconds": seconds, "examples_per_s": args.batch * steps / seconds,
         "peak_rss_mib": peak_rss_mib(), "threads": str(args.threads),
     }))

@@ -18,7 +18,7 @@ use d2l::prelude::*;
 
 #[derive(Parser)]
 struct Args {
-    /// `softmax`, `mlp`, `lenet` or `resnet18`.
+    /// `softmax`, `mlp`, `lenet`, `resnet18` or `lstm` (the LSTM language model).
     model: String,
     /// `train` (forward, backward and SGD step) or `infer` (forward only, no autodiff).
     mode: String,
@@ -40,6 +40,26 @@ struct Args {
     /// Name of this build, reported with the result (e.g. the cargo features).
     #[arg(long, default_value = "")]
     build: String,
+}
+
+/// The size of the LSTM language model's vocabulary (The Time Machine's characters), its
+/// hidden state, and the length of its subsequences, as in the original's LSTM section.
+const LSTM_VOCAB: usize = 28;
+const LSTM_HIDDENS: usize = 32;
+const LSTM_STEPS: usize = 32;
+
+/// Eight minibatches of random token subsequences and their targets, served in turn.
+fn token_batches(batch: usize, device: &Device) -> Vec<(Tensor<2, Int>, Tensor<2, Int>)> {
+    let tokens = || Tensor::<2, Int>::random([batch, LSTM_STEPS], Distribution::Uniform(0.0, LSTM_VOCAB as f64), device);
+    (0..8).map(|_| (tokens(), tokens())).collect()
+}
+
+/// Predictions of the language model without autodiff, read out to the host.
+fn infer_lm(model: RecurrentLm<Lstm>, data: &[(Tensor<2, Int>, Tensor<2, Int>)], args: &Args) -> (usize, f64) {
+    let model = model.valid();
+    time_steps(args, |i| {
+        let _ = model.forward(data[i % data.len()].0.clone()).argmax(2).into_data();
+    })
 }
 
 /// Eight minibatches of random `size` x `size` images and labels, served in turn.
@@ -69,7 +89,10 @@ fn time_steps(args: &Args, mut step: impl FnMut(usize)) -> (usize, f64) {
 
 /// Training steps as `Trainer::fit_epoch` takes them: loss (read out, as for the board),
 /// gradients, optimizer step.
-fn train<M: Model<Input = Tensor<4>, Target = Tensor<1, Int>>>(model: M, data: &[(Tensor<4>, Tensor<1, Int>)], args: &Args, device: &Device) -> (usize, f64) {
+fn train<M: Model>(model: M, data: &[Batch<M>], args: &Args, device: &Device) -> (usize, f64)
+where
+    Batch<M>: Clone,
+{
     let mut model = Some(model.fork(device).train());
     let mut optim = model.as_ref().unwrap().configure_optimizers();
     time_steps(args, |i| {
@@ -115,8 +138,17 @@ fn main() {
     };
     // ResNet-18 at the size its section trains at on a CPU; the others at Fashion-MNIST's.
     let size = if args.model == "resnet18" { RESNET_SIZE } else { 28 };
-    let data = batches(args.batch, size, &device);
     let lr = 0.1;
+    if args.model == "lstm" {
+        let data = token_batches(args.batch, &device);
+        let lm = || RecurrentLm::new(Lstm::new(LSTM_VOCAB, LSTM_HIDDENS, &device), LSTM_VOCAB, lr, &device);
+        let (steps, seconds) = match args.mode.as_str() {
+            "train" => train(lm(), &data, &args, &device),
+            _ => infer_lm(lm(), &data, &args),
+        };
+        return report(&args, LSTM_STEPS, steps, seconds);
+    }
+    let data = batches(args.batch, size, &device);
     let (steps, seconds) = match (args.model.as_str(), args.mode.as_str()) {
         ("softmax", "train") => train(SoftmaxRegressionConfig::new(784, 10, lr).init(&device), &data, &args, &device),
         ("softmax", "infer") => infer(SoftmaxRegressionConfig::new(784, 10, lr).init(&device), &data, &args),
@@ -127,10 +159,16 @@ fn main() {
         ("resnet18", "train") => train(ResNetConfig::resnet18(lr).init(&device), &data, &args, &device),
         ("resnet18", "infer") => infer(ResNetConfig::resnet18(lr).init(&device), &data, &args),
         (model, mode) => {
-            eprintln!("error: unknown model `{model}` or mode `{mode}` (models: softmax, mlp, lenet, resnet18; modes: train, infer)");
+            eprintln!("error: unknown model `{model}` or mode `{mode}` (models: softmax, mlp, lenet, resnet18, lstm; modes: train, infer)");
             std::process::exit(2);
         }
     };
+    report(&args, size, steps, seconds);
+}
+
+/// Prints the result as one line of JSON.
+fn report(args: &Args, size: usize, steps: usize, seconds: f64) {
+    // `size`: the images' height and width, or the language model's subsequence length.
     let result = serde_json::json!({
         "side": "burn",
         "backend": args.backend,
@@ -138,7 +176,7 @@ fn main() {
         "model": args.model,
         "mode": args.mode,
         "batch": args.batch,
-        "image_size": size,
+        "size": size,
         "iters": steps,
         "seconds": seconds,
         "examples_per_s": (args.batch * steps) as f64 / seconds,
