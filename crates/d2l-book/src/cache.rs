@@ -93,9 +93,9 @@ impl KeyBase {
     /// (comment lines left out) and `Cargo.lock`; keeps the saved cells of `library` for `key`.
     ///
     /// The generated modules are left out here: a section uses what the book saved before it
-    /// or in it (`library::check_order` makes sure of that), so its key covers the saved cells
+    /// or in it (`Library::check_order` makes sure of that), so its key covers the saved cells
     /// up to its own page (further only where saved code calls something saved later, see
-    /// `library::horizons`), and saving or editing something in a later section does not make
+    /// `Library::horizon`), and saving or editing something in a later section does not make
     /// earlier sections' outputs stale.
     pub fn new(book: &Book, paths: &Paths, library: &Library) -> anyhow::Result<KeyBase> {
         let mut h = Sha256::new();
@@ -117,7 +117,8 @@ impl KeyBase {
             h.update(&lock);
         }
         let saved = library.saved.iter().map(|(page, code)| (*page, without_comment_lines(code.as_bytes()))).collect();
-        Ok(KeyBase { shared: h, saved, horizons: library.horizons.clone() })
+        let horizons = (0..book.pages.len()).map(|page| library.horizon(page)).collect();
+        Ok(KeyBase { shared: h, saved, horizons })
     }
 
     /// The key of page `page` at `scale`.

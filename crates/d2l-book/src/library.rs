@@ -21,8 +21,34 @@ pub struct Library {
     /// page in `Book::pages`, in book order: what a section's outputs can depend on is the
     /// code saved up to its own page (`cache::KeyBase`).
     pub saved: Vec<(usize, String)>,
-    /// Per page, the last page whose saved cells its outputs can depend on.
-    pub horizons: Vec<usize>,
+    /// Where each public name is saved and which names each page uses: the source of
+    /// [`Library::horizon`] and [`Library::check_order`], built once per book.
+    names: NameIndex,
+}
+
+impl Library {
+    /// The last page whose saved cells the outputs of page `page` can depend on (see
+    /// `cache::KeyBase`): usually the page itself.
+    pub fn horizon(&self, page: usize) -> usize {
+        self.names.horizon(page)
+    }
+
+    /// Every use, in a section's code, of a name that the book saves only in a later section:
+    /// a reader runs the cells in book order, and so does the book.
+    pub fn check_order(&self, book: &Book) -> Vec<Diagnostic> {
+        let mut diags = Vec::new();
+        for (page, used) in self.names.used.iter().enumerate() {
+            let mut reported = BTreeSet::new();
+            for (name, at, _) in used.iter().filter(|(_, _, saved)| !saved) {
+                let Some(&later) = self.names.saved_at.get(name) else { continue };
+                if later > page && reported.insert(name) {
+                    let message = format!("`{name}` is used here but saved only later, in `{}`", book.pages[later].shown.display());
+                    diags.push(Diagnostic::new(at.clone(), message).hint("a section can use what the book saved before it: move the `//@save` cell earlier, or the use later"));
+                }
+            }
+        }
+        diags
+    }
 }
 
 /// The module name of a chapter folder: `chapter_linear-regression` -> `linear_regression`.
@@ -96,7 +122,7 @@ pub fn generate(book: &Book) -> anyhow::Result<Library> {
     }
     root.push_plain("}");
     files.insert(0, (PathBuf::from("generated/mod.rs"), root));
-    Ok(Library { files, saved, horizons: horizons(book) })
+    Ok(Library { files, saved, names: NameIndex::new(book) })
 }
 
 /// The `use` items of all saved cells of a chapter as one set of `use` lines, one per path
@@ -206,6 +232,7 @@ fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
 }
 
 /// Where the book saves each public name, and which names each page uses.
+#[derive(Debug)]
 struct NameIndex {
     /// The first page that saves each public name.
     saved_at: std::collections::HashMap<String, usize>,
@@ -262,31 +289,6 @@ impl NameIndex {
             horizon = reach;
         }
     }
-}
-
-/// For every page, the last page whose saved cells its outputs can depend on (see
-/// `cache::KeyBase`): usually the page itself.
-pub fn horizons(book: &Book) -> Vec<usize> {
-    let index = NameIndex::new(book);
-    (0..book.pages.len()).map(|p| index.horizon(p)).collect()
-}
-
-/// Every use, in a section's code, of a name that the book saves only in a later section:
-/// a reader runs the cells in book order, and so does the book.
-pub fn check_order(book: &Book) -> Vec<Diagnostic> {
-    let index = NameIndex::new(book);
-    let mut diags = Vec::new();
-    for (page, used) in index.used.iter().enumerate() {
-        let mut reported = BTreeSet::new();
-        for (name, at, _) in used.iter().filter(|(_, _, saved)| !saved) {
-            let Some(&later) = index.saved_at.get(name) else { continue };
-            if later > page && reported.insert(name) {
-                let message = format!("`{name}` is used here but saved only later, in `{}`", book.pages[later].shown.display());
-                diags.push(Diagnostic::new(at.clone(), message).hint("a section can use what the book saved before it: move the `//@save` cell earlier, or the use later"));
-            }
-        }
-    }
-    diags
 }
 
 /// The name of a `pub` function, type, trait, constant or static.

@@ -36,7 +36,7 @@ pub fn check(book_dir: &Path, lib: bool) -> anyhow::Result<(Book, Library)> {
             }
         }
     }
-    diags.extend(library::check_order(&book));
+    diags.extend(library.check_order(&book));
     if lib && let Err(e) = library::check(&book, &library) {
         diags.extend(e.0);
     }
