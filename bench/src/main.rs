@@ -54,14 +54,6 @@ fn token_batches(batch: usize, device: &Device) -> Vec<(Tensor<2, Int>, Tensor<2
     (0..8).map(|_| (tokens(), tokens())).collect()
 }
 
-/// Predictions of the language model without autodiff, read out to the host.
-fn infer_lm(model: RecurrentLm<Lstm>, data: &[(Tensor<2, Int>, Tensor<2, Int>)], args: &Args) -> (usize, f64) {
-    let model = model.valid();
-    time_steps(args, |i| {
-        let _ = model.forward(data[i % data.len()].0.clone()).argmax(2).into_data();
-    })
-}
-
 /// Eight minibatches of random `size` x `size` images and labels, served in turn.
 fn batches(batch: usize, size: usize, device: &Device) -> Vec<(Tensor<4>, Tensor<1, Int>)> {
     (0..8)
@@ -105,10 +97,14 @@ where
 }
 
 /// Predictions on a model without autodiff, read out to the host.
-fn infer<M: Model<Input = Tensor<4>, Output = Tensor<2>>>(model: M, data: &[(Tensor<4>, Tensor<1, Int>)], args: &Args) -> (usize, f64) {
+fn infer<M: Model<Output = Tensor<D>>, const D: usize>(model: M, data: &[Batch<M>], args: &Args) -> (usize, f64)
+where
+    M::Input: Clone,
+{
     let model = model.valid();
     time_steps(args, |i| {
-        let _ = model.forward(data[i % data.len()].0.clone()).argmax(1).into_data();
+        // The scores of the classes (or next tokens) are on the last axis.
+        let _ = model.forward(data[i % data.len()].0.clone()).argmax(D - 1).into_data();
     })
 }
 
@@ -144,7 +140,7 @@ fn main() {
         let lm = || RecurrentLm::new(Lstm::new(LSTM_VOCAB, LSTM_HIDDENS, &device), LSTM_VOCAB, lr, &device);
         let (steps, seconds) = match args.mode.as_str() {
             "train" => train(lm(), &data, &args, &device),
-            _ => infer_lm(lm(), &data, &args),
+            _ => infer(lm(), &data, &args),
         };
         return report(&args, LSTM_STEPS, steps, seconds);
     }
