@@ -1,6 +1,7 @@
 //! Cached outputs of real runs, one JSON file per section, keyed by a hash of everything the
 //! outputs depend on: the section's programs, the library crate's hand-written sources and the
-//! code saved by the book up to the section itself, `Cargo.lock` and the scale. Full-scale
+//! code saved by the book up to the section itself, the packages cargo resolved for the programs
+//! and the scale. Full-scale
 //! outputs are committed under `book/_outputs/`; smoke ones stay in `target/`.
 
 use std::collections::BTreeMap;
@@ -90,20 +91,22 @@ pub struct KeyBase {
 
 impl KeyBase {
     /// Hashes the tool version, the library crate's hand-written sources and the capture crate
-    /// (comment lines left out) and `Cargo.lock`; keeps the saved cells of `library` for `key`.
+    /// (comment lines left out) and the packages the programs build with (`resolved_packages`);
+    /// keeps the saved cells of `library` for `key`. The generated workspace must be written.
     ///
     /// The generated modules are left out here: a section uses what the book saved before it
     /// or in it (`Library::check_order` makes sure of that), so its key covers the saved cells
     /// up to its own page (further only where saved code calls something saved later, see
     /// `Library::horizon`), and saving or editing something in a later section does not make
     /// earlier sections' outputs stale.
-    pub fn new(book: &Book, paths: &Paths, library: &Library) -> anyhow::Result<KeyBase> {
+    pub fn new(book: &Book, programs: &Programs, library: &Library) -> anyhow::Result<KeyBase> {
         let mut h = Sha256::new();
         h.update(concat!("d2l-book ", env!("CARGO_PKG_VERSION"), "\n"));
         let capture = crate::library::capture_dir(book)?;
         let generated = crate::library::crate_dir(book).join("src").join("generated");
         for dir in [crate::library::crate_dir(book), capture] {
-            for file in crate::library::crate_sources(&dir).into_iter().filter(|f| !f.starts_with(&generated)) {
+            // Manifests are covered by what cargo resolved from them.
+            for file in crate::library::crate_sources(&dir).into_iter().filter(|f| !f.starts_with(&generated) && !f.ends_with("Cargo.toml")) {
                 let mut bytes = std::fs::read(&file).with_context(|| format!("failed to read `{}`", file.display()))?;
                 if file.extension().is_some_and(|e| e == "rs") {
                     bytes = without_comment_lines(&bytes);
@@ -113,9 +116,7 @@ impl KeyBase {
                 h.update(&bytes);
             }
         }
-        if let Ok(lock) = std::fs::read(paths.root.join("Cargo.lock")) {
-            h.update(&lock);
-        }
+        h.update(resolved_packages(&programs.dir)?);
         let saved = library.saved.iter().map(|(page, code)| (*page, without_comment_lines(code.as_bytes()))).collect();
         let horizons = (0..book.pages.len()).map(|page| library.horizon(page)).collect();
         Ok(KeyBase { shared: h, saved, horizons })
@@ -136,6 +137,79 @@ impl KeyBase {
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// The packages the generated workspace builds, one line each: name, version, source (`local`
+/// for path packages, whose sources are hashed on their own) and enabled features, as `cargo
+/// metadata` resolves them from `Cargo.lock` and the manifests, dev-dependencies left out.
+///
+/// This rather than `Cargo.lock` itself: the lock also lists packages that only an optional
+/// feature builds (the GPU backends), and a library feature turned on for the programs
+/// (`[programs] features`) changes the features resolved here, not the lock.
+fn resolved_packages(workspace: &Path) -> anyhow::Result<String> {
+    #[derive(Deserialize)]
+    struct Metadata {
+        packages: Vec<Package>,
+        workspace_members: Vec<String>,
+        resolve: Resolve,
+    }
+    #[derive(Deserialize)]
+    struct Package {
+        id: String,
+        name: String,
+        version: String,
+        source: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Resolve {
+        nodes: Vec<Node>,
+    }
+    #[derive(Deserialize)]
+    struct Node {
+        id: String,
+        deps: Vec<Dep>,
+        features: Vec<String>,
+    }
+    #[derive(Deserialize)]
+    struct Dep {
+        pkg: String,
+        dep_kinds: Vec<DepKind>,
+    }
+    #[derive(Deserialize)]
+    struct DepKind {
+        kind: Option<String>,
+    }
+
+    let manifest = workspace.join("Cargo.toml");
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["metadata", "--format-version", "1", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .context("failed to start `cargo metadata`")?;
+    if !out.status.success() {
+        anyhow::bail!("`cargo metadata` failed on `{}`:\n{}", manifest.display(), String::from_utf8_lossy(&out.stderr).trim_end());
+    }
+    let meta: Metadata = serde_json::from_slice(&out.stdout).context("unexpected output of `cargo metadata`")?;
+    let nodes: BTreeMap<&str, &Node> = meta.resolve.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+    let packages: BTreeMap<&str, &Package> = meta.packages.iter().map(|p| (p.id.as_str(), p)).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo: Vec<&str> = meta.workspace_members.iter().map(String::as_str).collect();
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let deps = nodes.get(id).map(|n| n.deps.as_slice()).unwrap_or_default();
+        todo.extend(deps.iter().filter(|d| d.dep_kinds.iter().any(|k| k.kind.as_deref() != Some("dev"))).map(|d| d.pkg.as_str()));
+    }
+    let mut lines: Vec<String> = seen
+        .iter()
+        .filter_map(|id| {
+            let (package, node) = (packages.get(id)?, nodes.get(id)?);
+            Some(format!("{} {} {} [{}]\n", package.name, package.version, package.source.as_deref().unwrap_or("local"), node.features.join(",")))
+        })
+        .collect();
+    lines.sort();
+    Ok(lines.concat())
 }
 
 /// Rust source without its comment lines: they cannot change what a section prints, and the

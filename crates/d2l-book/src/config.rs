@@ -47,6 +47,11 @@ pub struct ProgramsConfig {
     /// `d2l::runtime::Allocator`; the Rust default when unset.
     #[serde(default)]
     pub global_allocator: Option<String>,
+    /// Features of the library crate that programs are built with, such as `vulkan` for a GPU
+    /// backend; none by default. `--features` (or `D2L_FEATURES`) on the command line replaces
+    /// the list. The features are part of every section's cache key.
+    #[serde(default)]
+    pub features: Vec<String>,
 }
 
 fn default_timeout() -> u64 {

@@ -16,9 +16,13 @@ use crate::sourcemap::MappedText;
 use crate::workspace::Paths;
 
 /// Parses the book and checks what needs no compiler: references, citations, math, and (with
-/// `lib`) that the library matches the book.
-pub fn check(book_dir: &Path, lib: bool) -> anyhow::Result<(Book, Library)> {
-    let book = Book::load(book_dir)?;
+/// `lib`) that the library matches the book. `features`, when given, replaces `[programs]
+/// features` of `d2l.toml`.
+pub fn check(book_dir: &Path, features: Option<&[String]>, lib: bool) -> anyhow::Result<(Book, Library)> {
+    let mut book = Book::load(book_dir)?;
+    if let Some(features) = features {
+        book.config.programs.features = features.to_vec();
+    }
     let library = library::generate(&book)?;
     let bib = render::load_bib(&book.dir.join("d2l.bib"))?;
     let mut diags = Vec::new();
@@ -58,7 +62,8 @@ pub fn evaluate(book: &Book, library: &Library, paths: &Paths, scale: Scale, sel
         eprintln!("   generated {}", changed.display());
     }
     let programs = program::generate(book, paths)?;
-    let base = KeyBase::new(book, paths, library)?;
+    program::write(&programs, paths)?;
+    let base = KeyBase::new(book, &programs, library)?;
     let mut outputs = OutputsByPage::new();
     let mut todo = Vec::new();
     let named: BTreeSet<usize> = match &selection {
@@ -184,8 +189,8 @@ pub fn render(book: &Book, outputs: &OutputsByPage, paths: &Paths, scale: Scale,
 }
 
 /// The whole build: check, lib, build and run stale sections, render.
-pub fn build_book(book_dir: &Path, scale: Scale, out: Option<&Path>, live_reload: bool) -> anyhow::Result<Paths> {
-    let (book, library) = check(book_dir, false)?;
+pub fn build_book(book_dir: &Path, features: Option<&[String]>, scale: Scale, out: Option<&Path>, live_reload: bool) -> anyhow::Result<Paths> {
+    let (book, library) = check(book_dir, features, false)?;
     let mut paths = Paths::for_book(&book)?;
     if let Some(out) = out {
         paths.html = out.to_path_buf();

@@ -137,7 +137,12 @@ fn chapter_manifest(book: &Book, paths: &Paths, binary: &str) -> anyhow::Result<
     let lib_dir = absolute(&crate::library::crate_dir(book))?;
     let capture_dir = crate::library::capture_dir(book)?;
     let mut deps = toml::Table::new();
-    deps.insert(book.config.library.name.clone(), path_dep(&lib_dir));
+    let mut lib = path_dep(&lib_dir);
+    if !book.config.programs.features.is_empty() {
+        let features = book.config.programs.features.iter().map(|f| toml::Value::from(f.as_str())).collect::<Vec<_>>();
+        lib.as_table_mut().expect("a path dependency is a table").insert("features".into(), features.into());
+    }
+    deps.insert(book.config.library.name.clone(), lib);
     deps.insert("d2l-capture".into(), path_dep(&capture_dir));
     for (name, spec) in program_dependencies(book, paths)? {
         deps.insert(name, spec);

@@ -157,6 +157,27 @@ fn outputs_are_cached_until_the_code_changes() {
 }
 
 #[test]
+fn library_features_are_part_of_the_key_and_manifest_edits_that_resolve_alike_are_not() {
+    let fx = Fixture::new("basic");
+    fx.run(&["eval", "--scale", "smoke"]).success();
+    // The key covers what cargo resolves from the manifests, not their text.
+    fx.edit("lib/Cargo.toml", "publish = false", "publish = false\ndescription = \"The fixture's library\"");
+    let same = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(same.contains("all 2 sections fresh"), "{same}");
+
+    // A library feature turned on for the programs changes what they are built from.
+    let featured = fx.run(&["--features", "tomato", "eval", "--scale", "smoke"]).success().stderr;
+    assert!(featured.contains("2 of 2 sections to run"), "{featured}");
+    let manifest = fx.read("target/d2l-book/programs/chapter_basics/Cargo.toml");
+    assert!(manifest.contains("features = [\"tomato\"]"), "{manifest}");
+    let again = fx.run(&["--features", "tomato", "eval", "--scale", "smoke"]).success().stderr;
+    assert!(again.contains("all 2 sections fresh"), "{again}");
+
+    let err = fx.run(&["--features", "no-such-feature", "eval", "--scale", "smoke"]).failure().stderr;
+    assert!(err.contains("`cargo metadata` failed") && err.contains("no-such-feature"), "{err}");
+}
+
+#[test]
 fn saving_code_in_a_later_section_keeps_earlier_outputs_fresh() {
     let fx = Fixture::new("basic");
     fx.run(&["eval", "--scale", "smoke"]).success();

@@ -3,10 +3,33 @@
 
 pub use d2l_capture::{Scale, in_book, scale, show_svg};
 
-/// The device the book's code runs on: burn's default, which is the pure-Rust CPU backend
-/// (Flex) in the default build.
+/// The device the book's code runs on: the first GPU of a build with a GPU backend (features
+/// `vulkan`, `wgpu`, `cuda`), and burn's pure-Rust CPU backend (Flex) otherwise, which is
+/// always the case in the default build. burn's `BURN_DEVICE` variable (`flex`, `vulkan`, ...)
+/// overrides the choice. Which device a GPU build took goes to stderr, once.
 pub fn device() -> burn::tensor::Device {
-    burn::tensor::Device::default()
+    static CHOSEN: std::sync::OnceLock<burn::tensor::Device> = std::sync::OnceLock::new();
+    CHOSEN
+        .get_or_init(|| {
+            if std::env::var_os("BURN_DEVICE").is_some() {
+                return burn::tensor::Device::default();
+            }
+            let device = crate::prelude::try_gpu(0);
+            if cfg!(any(feature = "vulkan", feature = "wgpu", feature = "cuda")) {
+                eprintln!("d2l: computing on {}", describe(&device));
+            }
+            device
+        })
+        .clone()
+}
+
+/// The name of the card behind `device` where its backend reports one, else its debug form.
+fn describe(device: &burn::tensor::Device) -> String {
+    #[cfg(any(feature = "vulkan", feature = "wgpu", feature = "cuda"))]
+    if let Some(id) = device.identity() {
+        return format!("{} ({device:?})", id.name);
+    }
+    format!("{device:?}")
 }
 
 /// The global allocator of the book's programs (`[programs] global_allocator` in `d2l.toml`):

@@ -18,6 +18,10 @@ pub struct Args {
     /// The book folder (holding `d2l.toml`).
     #[arg(long, global = true, default_value = "book")]
     book: PathBuf,
+    /// Features of the library crate to build the programs with, such as `vulkan` (a GPU
+    /// backend; see the README); replaces `[programs] features` of `d2l.toml`.
+    #[arg(long, global = true, env = "D2L_FEATURES", value_delimiter = ',')]
+    features: Option<Vec<String>>,
     #[command(subcommand)]
     command: Command,
 }
@@ -71,36 +75,37 @@ enum Command {
 /// Runs a command.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let dir = args.book;
+    let features = args.features.as_deref();
     match args.command {
-        Command::Build { scale, out } => pipeline::build_book(&dir, parse_scale(&scale)?, out.as_deref(), false).map(|_| ()),
+        Command::Build { scale, out } => pipeline::build_book(&dir, features, parse_scale(&scale)?, out.as_deref(), false).map(|_| ()),
         Command::Eval { sections, scale } => {
-            let (book, library) = pipeline::check(&dir, false)?;
+            let (book, library) = pipeline::check(&dir, features, false)?;
             let paths = Paths::for_book(&book)?;
             let selection = if sections.is_empty() { Selection::Stale } else { Selection::Named(&sections) };
             pipeline::evaluate(&book, &library, &paths, parse_scale(&scale)?, selection).map(|_| ())
         }
         Command::Run { section, scale } => {
-            let (book, library) = pipeline::check(&dir, false)?;
+            let (book, library) = pipeline::check(&dir, features, false)?;
             let paths = Paths::for_book(&book)?;
             pipeline::run_in_terminal(&book, &library, &paths, &section, parse_scale(&scale)?)
         }
         Command::Lib { check: true } => {
-            pipeline::check(&dir, true)?;
+            pipeline::check(&dir, features, true)?;
             eprintln!("the library matches the book");
             Ok(())
         }
         Command::Lib { check: false } => {
-            let (book, library) = pipeline::check(&dir, false)?;
+            let (book, library) = pipeline::check(&dir, features, false)?;
             let changed = crate::library::write(&book, &library)?;
             eprintln!("library: {} file{} changed", changed.len(), if changed.len() == 1 { "" } else { "s" });
             Ok(())
         }
         Command::Check => {
-            let (book, _) = pipeline::check(&dir, true)?;
+            let (book, _) = pipeline::check(&dir, features, true)?;
             let cells: usize = book.pages.iter().map(|p| p.cells.len()).sum();
             eprintln!("checked {} pages and {cells} cells: no problems", book.pages.len());
             Ok(())
         }
-        Command::Serve { port, scale } => serve::serve(&dir, port, parse_scale(&scale)?),
+        Command::Serve { port, scale } => serve::serve(&dir, features, port, parse_scale(&scale)?),
     }
 }

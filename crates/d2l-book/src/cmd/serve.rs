@@ -12,8 +12,8 @@ use crate::cache::Scale;
 use crate::pipeline;
 
 /// Serves the book; blocks until the process is stopped.
-pub fn serve(book_dir: &Path, port: u16, scale: Scale) -> anyhow::Result<()> {
-    let paths = pipeline::build_book(book_dir, scale, None, true)?;
+pub fn serve(book_dir: &Path, features: Option<&[String]>, port: u16, scale: Scale) -> anyhow::Result<()> {
+    let paths = pipeline::build_book(book_dir, features, scale, None, true)?;
     let generation = Arc::new(AtomicU64::new(1));
     let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| anyhow::anyhow!("{e}")).with_context(|| format!("failed to listen on 127.0.0.1:{port}: is another server using it? try `--port`"))?;
     eprintln!("serving {} at http://127.0.0.1:{port}/ (Ctrl-C stops)", paths.html.display());
@@ -42,7 +42,7 @@ pub fn serve(book_dir: &Path, port: u16, scale: Scale) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(200));
         while rx.try_recv().is_ok() {}
         eprintln!("change detected: rebuilding");
-        match pipeline::build_book(book_dir, scale, None, true) {
+        match pipeline::build_book(book_dir, features, scale, None, true) {
             Ok(_) => {
                 generation.fetch_add(1, Ordering::SeqCst);
             }

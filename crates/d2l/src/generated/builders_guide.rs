@@ -99,16 +99,28 @@ pub fn cpu() -> Device {
     Device::flex()
 }
 
-/// The GPUs this build of the book can use: every CUDA device when the crate is built with a
-/// `cuda` feature that enables burn's, and none otherwise (the default build).
+/// The GPUs this build of the book can use: the cards of the GPU backends compiled in
+/// (features `cuda`, `vulkan` or `wgpu` of the `d2l` crate), none in the default build.
+/// Looking for them opens every device, so we look once.
 ///
 /// Defined in Section 6.7 *GPUs*.
-#[allow(unexpected_cfgs)] // `cuda` is not a feature of the crate yet: GPU support is future work
 fn gpus() -> Vec<Device> {
-    #[cfg(feature = "cuda")]
-    return Device::enumerate(burn::tensor::DeviceType::Cuda).into_vec();
-    #[cfg(not(feature = "cuda"))]
-    Vec::new()
+    static GPUS: std::sync::OnceLock<Vec<Device>> = std::sync::OnceLock::new();
+    let find = || {
+        #[allow(unused_mut)]
+        let mut found: Vec<Device> = Vec::new();
+        #[cfg(feature = "cuda")]
+        found.extend(Device::enumerate(burn::tensor::DeviceType::Cuda));
+        #[cfg(feature = "vulkan")]
+        found.extend(Device::enumerate(burn::tensor::DeviceType::Vulkan));
+        #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
+        found.extend(Device::enumerate(burn::tensor::DeviceType::Wgpu));
+        // A software renderer has no card behind it: it is the CPU in disguise.
+        #[cfg(any(feature = "cuda", feature = "vulkan", feature = "wgpu"))]
+        found.retain(|device| device.identity().is_some_and(|id| id.physical.is_some()));
+        found
+    };
+    GPUS.get_or_init(find).clone()
 }
 
 /// The `i`-th GPU, counting from 0.
