@@ -38,6 +38,7 @@ def main():
     parser.add_argument("--command", required=True)
     parser.add_argument("--threads", required=True)
     parser.add_argument("--cores", required=True)
+    parser.add_argument("--gpu", help="the GPU's name, for a run on a GPU (bench/gpu/run.sh)")
     args = parser.parse_args()
 
     runs = defaultdict(list)  # (model, mode, side) -> [(examples/s, peak MiB, load)]
@@ -58,13 +59,16 @@ def main():
 
     out = []
     w = out.append
-    w("# Benchmarks: the book's models, burn vs PyTorch on the CPU")
+    w(f"# Benchmarks: the book's models, burn vs PyTorch on the {'GPU' if args.gpu else 'CPU'}")
     w("")
     w(f"Written by `{args.command}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; "
       "raw lines in `target/bench/`. Each cell: examples per second, median of the repetitions "
       "[lowest-highest], and the ratio to PyTorch's median. Higher is better.")
     w("")
-    w(f"- CPU: {cpu_model()}, {args.threads} thread(s) per side, pinned to cores {args.cores} (taskset)")
+    if args.gpu:
+        w(f"- GPU: {args.gpu}; burn on its wgpu runtime (Vulkan), PyTorch on CUDA; CPU: {cpu_model()}")
+    else:
+        w(f"- CPU: {cpu_model()}, {args.threads} thread(s) per side, pinned to cores {args.cores} (taskset)")
     w(f"- load average (1 min) before the measurements: {min(loads):.2f} to {max(loads):.2f}")
     w(f"- rustc: {sh('rustc', '--version')}; burn {locked_version('burn')}; PyTorch: {torch_version}")
     w("- batch 256 Fashion-MNIST-shaped images (1x28x28); ResNet-18: batch 128 of 1x32x32, the "

@@ -108,18 +108,21 @@ def main():
     parser.add_argument("--min-seconds", type=float, default=2.0,
                         help="timed seconds, at least: short steps are repeated")
     parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
-    net = model(args.model)
+    device = torch.device(args.device)
+    net = model(args.model).to(device)
     if args.model == "lstm":
         size = LSTM_STEPS
-        data = [(torch.randint(0, LSTM_VOCAB, (args.batch, size)), torch.randint(0, LSTM_VOCAB, (args.batch, size)))
+        data = [(torch.randint(0, LSTM_VOCAB, (args.batch, size), device=device),
+                 torch.randint(0, LSTM_VOCAB, (args.batch, size), device=device))
                 for _ in range(8)]
     else:
         size = RESNET_SIZE if args.model == "resnet18" else 28
-        data = [(torch.rand(args.batch, 1, size, size), torch.randint(0, 10, (args.batch,)))
+        data = [(torch.rand(args.batch, 1, size, size, device=device), torch.randint(0, 10, (args.batch,), device=device))
                 for _ in range(8)]
     if args.mode == "train":
         optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
@@ -148,7 +151,7 @@ def main():
         steps += 1
     seconds = time.perf_counter() - tic
     print(json.dumps({
-        "side": "pytorch", "backend": "cpu", "build": f"torch {torch.__version__}",
+        "side": "pytorch", "backend": args.device, "build": f"torch {torch.__version__}",
         "model": args.model, "mode": args.mode, "batch": args.batch, "size": size, "iters": steps,
         "seconds": seconds, "examples_per_s": args.batch * steps / seconds,
         "peak_rss_mib": peak_rss_mib(), "threads": str(args.threads),

@@ -11,10 +11,10 @@ pub fn device() -> burn::tensor::Device {
     static CHOSEN: std::sync::OnceLock<burn::tensor::Device> = std::sync::OnceLock::new();
     CHOSEN
         .get_or_init(|| {
-            if std::env::var_os("BURN_DEVICE").is_some() {
-                return burn::tensor::Device::default();
-            }
-            let device = crate::prelude::try_gpu(0);
+            let device = match std::env::var_os("BURN_DEVICE") {
+                Some(_) => burn::tensor::Device::default(),
+                None => crate::prelude::try_gpu(0),
+            };
             if cfg!(any(feature = "vulkan", feature = "wgpu", feature = "cuda")) {
                 eprintln!("d2l: computing on {}", describe(&device));
             }

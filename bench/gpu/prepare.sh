@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Prepares the GPU check for a lent machine that has a GPU but no Rust toolchain and no network
+# (the `device` tool): builds the benchmark and the section programs here with a GPU feature of
+# the d2l crate, runs the sections here once at smoke scale (on the CPU, where no GPU is found),
+# and packs two bundles, each under the tool's 64 MiB of carried files:
+#
+#   .gpu/sections  the chapter programs of softmax regression and LeNet, Fashion-MNIST
+#   .gpu/bench     the benchmark binary, the RNN chapter's programs, The Time Machine
+#
+# Both hold Debian's Vulkan loader (libvulkan1). Then, on the device, one call per bundle:
+#   bench/gpu/run.sh sections    (carry .gpu/sections)
+#   bench/gpu/run.sh bench       (carry .gpu/bench)
+#
+#   bench/gpu/prepare.sh [FEATURE]    FEATURE: vulkan (default) or wgpu
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+feature="${1:-vulkan}"
+data="${D2L_DATA_DIR:-$HOME/.cache/d2l-rs/data}"
+
+echo "== building with the d2l crate's \`$feature\` feature"
+cargo build --release --locked -p d2l-bench --features "$feature"
+# Builds every chapter's programs with the feature and runs the three sections (smoke scale);
+# this also fetches their data into the d2l cache ($data).
+cargo run --release --locked -p d2l-book -- --features "$feature" eval --scale smoke \
+  softmax-regression-concise lenet rnn-concise
+
+rm -rf .gpu && mkdir -p .gpu/sections/bin .gpu/sections/data .gpu/bench/bin .gpu/bench/data
+grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
+pack() { # pack BINARY BUNDLE: a stripped copy
+  strip -o ".gpu/$2/bin/$(basename "$1")" "$1"
+}
+pack target/release/chapter_linear-classification sections
+pack target/release/chapter_convolutional-neural-networks sections
+pack target/release/chapter_recurrent-neural-networks bench
+pack target/release/d2l-bench bench
+for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
+  cp "$data/$f" .gpu/sections/data/
+done
+cp "$data/timemachine.txt" .gpu/bench/data/
+(cd .gpu/sections && apt-get download libvulkan1 >/dev/null) && cp .gpu/sections/libvulkan1_*.deb .gpu/bench/
+# Compressed: the device tool counts bytes as they are on disk.
+for bundle in sections bench; do
+  xz -T0 -6 .gpu/$bundle/bin/*
+  echo "$feature" > .gpu/$bundle/feature
+  size=$(du -sm .gpu/$bundle | cut -f1)
+  echo "== .gpu/$bundle: ${size} MiB"
+  [ "$size" -lt 64 ] || { echo "error: .gpu/$bundle is over the device tool's 64 MiB" >&2; exit 1; }
+done
+echo "== ready: run bench/gpu/run.sh sections (carry .gpu/sections), then bench/gpu/run.sh bench (carry .gpu/bench)"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Runs one bundle of bench/gpu/prepare.sh on a GPU machine, from the repository root; writes
+# logs, plots and bench results to $OUT (the device tool's folder; /tmp/d2l-gpu elsewhere).
+#
+#   bench/gpu/run.sh sections   softmax regression (concise) and LeNet at full scale
+#   bench/gpu/run.sh bench      the RNN section (concise) at full scale, then burn on the GPU vs
+#                               PyTorch CUDA on the benchmark's models -> $OUT/results-gpu.md
+#
+# Each section gets a time limit (SECTION_TIMEOUT, 150 s). Before timing, `d2l-bench MODEL check`
+# trains each model on the CPU and on the GPU from the same weights and minibatches and compares
+# the losses. The benchmark repeats each measurement REPS times (2), both sides in turns.
+# For a dry run elsewhere: MODELS (default "softmax mlp lenet resnet18 lstm"), BACKEND (gpu;
+# `default` follows BURN_DEVICE), TORCH_DEVICE (cuda), PYTHON (python3).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+part="${1:?usage: bench/gpu/run.sh sections|bench}"
+dir=".gpu/$part" final="${OUT:-/tmp/d2l-gpu}" out=/tmp/d2l-gpu-work/$part
+[ -d "$dir" ] || { echo "error: $dir is missing: run bench/gpu/prepare.sh here first, and carry $dir" >&2; exit 2; }
+# The device tool brings back at most 8 files: logs and plots travel as one archive.
+mkdir -p "$final" "$out" /tmp/d2l-gpu-bin
+trap 'tar czf "$final/gpu-$part.tgz" -C "$(dirname "$out")" "$part"' EXIT
+
+# The Vulkan loader, where the machine has none, and NVIDIA's Vulkan driver where it hides.
+if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
+  for f in "$dir"/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -e "$icd" ] && export VK_DRIVER_FILES="$icd"
+for f in "$dir"/bin/*.xz; do xz -dc "$f" > "/tmp/d2l-gpu-bin/$(basename "$f" .xz)"; done
+chmod +x /tmp/d2l-gpu-bin/*
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"; echo "feature: $(cat "$dir/feature")"; } | tee "$out/gpu.txt"
+export D2L_DATA_DIR="$PWD/$dir/data"
+
+section() { # section CHAPTER SECTION: one section at full scale, output and wall time logged
+  local log="$out/$2.log" start=$SECONDS
+  D2L_OUT_DIR="$out/$2-plots" timeout "${SECTION_TIMEOUT:-150}" "/tmp/d2l-gpu-bin/$1" "$2/burn" > "$log" 2>&1
+  local rc=$?
+  echo "== $2: exit $rc, $((SECONDS - start)) s" | tee -a "$log"
+  grep -v '^\[plot' "$log" | tail -n 8
+}
+
+case "$part" in
+  sections)
+    section chapter_linear-classification softmax-regression-concise
+    section chapter_convolutional-neural-networks lenet
+    ;;
+  bench)
+    section chapter_recurrent-neural-networks rnn-concise
+    models="${MODELS:-softmax mlp lenet resnet18 lstm}" backend="${BACKEND:-gpu}"
+    for model in $models; do
+      batch=64
+      [ "$model" = resnet18 ] && batch=32
+      /tmp/d2l-gpu-bin/d2l-bench "$model" check --batch "$batch" --backend "$backend" 2>>"$out/bench-stderr.log" | tee -a "$out/check.jsonl"
+    done
+    raw="$out/raw-gpu.tsv"
+    : > "$raw"
+    measure() { # measure COMMAND...: one line of JSON, with the load average before it
+      local line
+      line="$("$@" 2>>"$out/bench-stderr.log" | tail -n 1)"
+      printf '%s\t%s\n' "$(cut -d' ' -f1 /proc/loadavg)" "$line" >> "$raw"
+      echo "   $line"
+    }
+    for rep in $(seq "${REPS:-2}"); do
+      for model in $models; do
+        batch=256
+        [ "$model" = resnet18 ] && batch=128
+        [ "$model" = lstm ] && batch=1024
+        for mode in train infer; do
+          echo "== repetition $rep: $model $mode"
+          measure "${PYTHON:-python3}" -W ignore bench/torch_bench.py "$model" "$mode" --batch "$batch" --iters 20 --min-seconds 1 --threads 4 --device "${TORCH_DEVICE:-cuda}"
+          measure /tmp/d2l-gpu-bin/d2l-bench "$model" "$mode" --batch "$batch" --iters 20 --min-seconds 1 --backend "$backend" --build "$(cat "$dir/feature")"
+        done
+      done
+    done
+    python3 bench/report.py "$raw" --command "bench/gpu/run.sh bench" --threads 4 --cores all --gpu "$(head -n 1 "$out/gpu.txt")" > "$final/results-gpu.md"
+    cat "$final/results-gpu.md"
+    ;;
+  *) echo "usage: bench/gpu/run.sh sections|bench" >&2; exit 2 ;;
+esac
