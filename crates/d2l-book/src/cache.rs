@@ -1,8 +1,8 @@
 //! Cached outputs of real runs, one JSON file per section, keyed by a hash of everything the
 //! outputs depend on: the section's programs, the library crate's hand-written sources and the
 //! code saved by the book up to the section itself, the packages cargo resolved for the programs
-//! and the scale. Full-scale
-//! outputs are committed under `book/_outputs/`; smoke ones stay in `target/`.
+//! and the scale. Full-scale outputs are committed under `book/_outputs/`; smoke ones stay in
+//! `target/`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -75,7 +75,9 @@ enum Command {
 /// Runs a command.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let dir = args.book;
-    let features = args.features.as_deref();
+    // `D2L_FEATURES=` (empty) means none.
+    let features: Option<Vec<String>> = args.features.map(|list| list.into_iter().filter(|f| !f.is_empty()).collect());
+    let features = features.as_deref();
     match args.command {
         Command::Build { scale, out } => pipeline::build_book(&dir, features, parse_scale(&scale)?, out.as_deref(), false).map(|_| ()),
         Command::Eval { sections, scale } => {
