@@ -6,7 +6,8 @@
 #   bench/gpu/run.sh bench      the RNN section (concise) at full scale, then burn on the GPU vs
 #                               PyTorch CUDA on the benchmark's models -> $OUT/results-gpu.md
 #
-# Each section gets a time limit (SECTION_TIMEOUT, 150 s). Before timing, `d2l-bench MODEL check`
+# Each section gets a time limit (SECTION_TIMEOUT, 120 s), each measurement too (MEASURE_TIMEOUT,
+# 60 s: a first use compiles and tunes kernels). Before timing, `d2l-bench MODEL check`
 # trains each model on the CPU and on the GPU from the same weights and minibatches and compares
 # the losses. The benchmark repeats each measurement REPS times (2), both sides in turns.
 # For a dry run elsewhere: MODELS (default "softmax mlp lenet resnet18 lstm"), BACKEND (gpu;
@@ -34,7 +35,7 @@ export D2L_DATA_DIR="$PWD/$dir/data"
 
 section() { # section CHAPTER SECTION: one section at full scale, output and wall time logged
   local log="$out/$2.log" start=$SECONDS
-  D2L_OUT_DIR="$out/$2-plots" timeout "${SECTION_TIMEOUT:-150}" "/tmp/d2l-gpu-bin/$1" "$2/burn" > "$log" 2>&1
+  D2L_OUT_DIR="$out/$2-plots" timeout "${SECTION_TIMEOUT:-120}" "/tmp/d2l-gpu-bin/$1" "$2/burn" > "$log" 2>&1
   local rc=$?
   echo "== $2: exit $rc, $((SECONDS - start)) s" | tee -a "$log"
   grep -v '^\[plot' "$log" | tail -n 8
@@ -51,13 +52,13 @@ case "$part" in
     for model in $models; do
       batch=64
       [ "$model" = resnet18 ] && batch=32
-      /tmp/d2l-gpu-bin/d2l-bench "$model" check --batch "$batch" --backend "$backend" 2>>"$out/bench-stderr.log" | tee -a "$out/check.jsonl"
+      timeout "${MEASURE_TIMEOUT:-60}" /tmp/d2l-gpu-bin/d2l-bench "$model" check --batch "$batch" --backend "$backend" 2>>"$out/bench-stderr.log" | tee -a "$out/check.jsonl"
     done
     raw="$out/raw-gpu.tsv"
     : > "$raw"
     measure() { # measure COMMAND...: one line of JSON, with the load average before it
       local line
-      line="$("$@" 2>>"$out/bench-stderr.log" | tail -n 1)"
+      line="$(timeout "${MEASURE_TIMEOUT:-60}" "$@" 2>>"$out/bench-stderr.log" | tail -n 1)"
       printf '%s\t%s\n' "$(cut -d' ' -f1 /proc/loadavg)" "$line" >> "$raw"
       echo "   $line"
     }
