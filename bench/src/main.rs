@@ -83,20 +83,30 @@ fn time_steps(args: &Args, mut step: impl FnMut(usize)) -> (usize, f64) {
     (steps, tic.elapsed().as_secs_f64())
 }
 
-/// Training steps as `Trainer::fit_epoch` takes them: loss (read out, as for the board),
-/// gradients, optimizer step.
+/// Training steps of `model`, moved to `device`, as `Trainer::fit_epoch` takes them: loss (read
+/// out, as for the board), gradients, optimizer step. Each call takes one step and returns its
+/// loss.
+fn stepper<M: Model>(model: M, device: &Device) -> impl FnMut(Batch<M>) -> f64 {
+    let mut model = Some(model.fork(device).train());
+    let mut optim = model.as_ref().unwrap().configure_optimizers();
+    move |batch| {
+        let current = model.take().unwrap();
+        let loss = current.training_step(batch);
+        let value = loss.clone().into_scalar::<f64>();
+        let grads = GradientsParams::from_grads(loss.backward(), &current);
+        model = Some(optim.step(current, grads));
+        value
+    }
+}
+
+/// Timed training steps.
 fn train<M: Model>(model: M, data: &[Batch<M>], args: &Args, device: &Device) -> (usize, f64)
 where
     Batch<M>: Clone,
 {
-    let mut model = Some(model.fork(device).train());
-    let mut optim = model.as_ref().unwrap().configure_optimizers();
+    let mut step = stepper(model, device);
     time_steps(args, |i| {
-        let current = model.take().unwrap();
-        let loss = current.training_step(data[i % data.len()].clone());
-        let _ = loss.clone().into_scalar::<f64>();
-        let grads = GradientsParams::from_grads(loss.backward(), &current);
-        model = Some(optim.step(current, grads));
+        step(data[i % data.len()].clone());
     })
 }
 
@@ -105,18 +115,8 @@ fn losses<M: Model>(model: &M, data: &[Batch<M>], steps: usize, device: &Device)
 where
     Batch<M>: Clone,
 {
-    let mut model = Some(model.clone().fork(device).train());
-    let mut optim = model.as_ref().unwrap().configure_optimizers();
-    (0..steps)
-        .map(|i| {
-            let current = model.take().unwrap();
-            let loss = current.training_step(data[i % data.len()].clone());
-            let value = loss.clone().into_scalar::<f64>();
-            let grads = GradientsParams::from_grads(loss.backward(), &current);
-            model = Some(optim.step(current, grads));
-            value
-        })
-        .collect()
+    let mut step = stepper(model.clone(), device);
+    (0..steps).map(|i| step(data[i % data.len()].clone())).collect()
 }
 
 /// Five training steps on the CPU and on `device` from the same weights (made on the CPU) and
@@ -212,12 +212,17 @@ fn main() {
     report(&args, size, steps, seconds);
 }
 
+/// Copies of minibatches on `device`.
+fn to_device<const A: usize, const B: usize, K: burn::tensor::kind::Basic, L: burn::tensor::kind::Basic>(data: &[(Tensor<A, K>, Tensor<B, L>)], device: &Device) -> Vec<(Tensor<A, K>, Tensor<B, L>)> {
+    data.iter().map(|(x, y)| (x.clone().to_device(device), y.clone().to_device(device))).collect()
+}
+
 /// `check` mode: the model made on the CPU, trained on both devices; prints one line of JSON and
 /// exits with 1 where the losses differ by more than float rounding could explain.
 fn check_model(args: &Args, device: &Device, size: usize, lr: f64) {
     let cpu = Device::flex();
     let images = batches(args.batch, size, &cpu);
-    let moved = |data: &[(Tensor<4>, Tensor<1, Int>)]| data.iter().map(|(x, y)| (x.clone().to_device(device), y.clone().to_device(device))).collect::<Vec<_>>();
+    let moved = |data| to_device(data, device);
     let (ours, theirs, worst) = match args.model.as_str() {
         "softmax" => check(SoftmaxRegressionConfig::new(784, 10, lr).init(&cpu), &images, &moved(&images), device),
         "mlp" => check(MlpConfig::new(784, 10, 256, lr).init(&cpu), &images, &moved(&images), device),
@@ -225,8 +230,7 @@ fn check_model(args: &Args, device: &Device, size: usize, lr: f64) {
         "resnet18" => check(ResNetConfig::resnet18(lr).init(&cpu), &images, &moved(&images), device),
         "lstm" => {
             let tokens = token_batches(args.batch, &cpu);
-            let on_device = tokens.iter().map(|(x, y)| (x.clone().to_device(device), y.clone().to_device(device))).collect::<Vec<_>>();
-            check(RecurrentLm::new(Lstm::new(LSTM_VOCAB, LSTM_HIDDENS, &cpu), LSTM_VOCAB, lr, &cpu), &tokens, &on_device, device)
+            check(RecurrentLm::new(Lstm::new(LSTM_VOCAB, LSTM_HIDDENS, &cpu), LSTM_VOCAB, lr, &cpu), &tokens, &to_device(&tokens, device), device)
         }
         other => {
             eprintln!("error: unknown model `{other}` (softmax, mlp, lenet, resnet18, lstm)");

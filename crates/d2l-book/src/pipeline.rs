@@ -62,6 +62,7 @@ pub fn evaluate(book: &Book, library: &Library, paths: &Paths, scale: Scale, sel
         eprintln!("   generated {}", changed.display());
     }
     let programs = program::generate(book, paths)?;
+    // Written before the keys: they hash what cargo resolves for this workspace.
     program::write(&programs, paths)?;
     let base = KeyBase::new(book, &programs, library)?;
     let mut outputs = OutputsByPage::new();
@@ -114,9 +115,8 @@ pub fn evaluate(book: &Book, library: &Library, paths: &Paths, scale: Scale, sel
     Ok(outputs)
 }
 
-/// Writes and builds the programs; compile errors point at the book.
+/// Builds the programs, written by `program::write`; compile errors point at the book.
 pub fn build(book: &Book, library: &Library, programs: &Programs, paths: &Paths) -> anyhow::Result<()> {
-    program::write(programs, paths)?;
     let lib_src = library::crate_dir(book).join("src");
     let mut maps: Vec<(std::path::PathBuf, &MappedText)> = programs.sections.iter().map(|s| (s.file.clone(), &s.code)).collect();
     maps.extend(library.files.iter().map(|(rel, m)| (lib_src.join(rel), m)));
@@ -172,6 +172,7 @@ pub fn run_in_terminal(book: &Book, library: &Library, paths: &Paths, name: &str
     if programs.of_page(p).next().is_none() {
         anyhow::bail!("`{}` has no code to run", page.shown.display());
     }
+    program::write(&programs, paths)?;
     build(book, library, &programs, paths)?;
     for program in programs.of_page(p) {
         run::stream(&job(book, paths, page, program, scale))?;
