@@ -71,14 +71,16 @@ def main():
         w(f"- CPU: {cpu_model()}, {args.threads} thread(s) per side, pinned to cores {args.cores} (taskset)")
     w(f"- load average (1 min) before the measurements: {min(loads):.2f} to {max(loads):.2f}")
     w(f"- rustc: {sh('rustc', '--version')}; burn {locked_version('burn')}; PyTorch: {torch_version}")
-    w("- batch 256 Fashion-MNIST-shaped images (1x28x28); ResNet-18: batch 128 of 1x32x32, the "
-      "CPU setting of its section; LSTM language model (28 one-hot inputs, 32 hidden units): batch "
+    w("- batch 256 Fashion-MNIST-shaped images (1x28x28); the modern CNNs at the CPU setting of "
+      "their sections: AlexNet batch 32 of 1x65x65, VGG (8 narrow layers) batch 32 of 1x32x32, "
+      "ResNet-18 batch 128 of 1x32x32; LSTM language model (28 one-hot inputs, 32 hidden units): batch "
       "1024 subsequences of 32 tokens (an example is a subsequence); cross-entropy, SGD lr 0.1; "
       "a training step is forward, loss read out, backward, optimizer step; "
       "inference is forward and argmax read out, without autodiff")
-    w("- sides: `burn flex` is the book's build; the others are the features of bench/Cargo.toml")
+    w("- sides: `burn flex` is the book's build; `burn flex-patched` is the same with burn-flex "
+      "patched by bench/flex/ (see bench/README.md); the others are the features of bench/Cargo.toml")
     w("")
-    models = [m for m in ["softmax", "mlp", "lenet", "resnet18", "lstm"] if any(key[0] == m for key in runs)]
+    models = [m for m in ["softmax", "mlp", "lenet", "alexnet", "vgg", "resnet18", "lstm"] if any(key[0] == m for key in runs)]
     for mode, title in [("train", "Training steps"), ("infer", "Inference")]:
         w(f"## {title} (examples/s)")
         w("")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed of the book's models, burn vs PyTorch, on this machine's CPU: one command, one run.
 #
-#   bench/run.sh [--quick] [--threads N] [--models "softmax mlp lenet resnet18 lstm"] [--out FILE] [--book-only] [--ndarray] [--blas]
+#   bench/run.sh [--quick] [--threads N] [--models "softmax mlp lenet alexnet vgg resnet18 lstm"] [--out FILE] [--book-only] [--ndarray] [--blas]
 #
 # Builds the Rust side in several backend configurations (bench/Cargo.toml's features), installs
 # PyTorch into bench/.venv (pip, from bench/requirements.txt), then measures every model and mode
@@ -11,12 +11,17 @@
 # 5 steps and 0.5 s, instead of 5); ResNet-18, whose steps take about a second, times at least
 # 5 steps, with minibatches of 128 as in its section. --ndarray: also burn's deprecated NdArray backend; --blas:
 # also NdArray with OpenBLAS (installs Debian's libopenblas-dev). Each is one more build of burn.
-# --book-only: only the book's configuration, not also Flex with the system allocator.
+# The modern CNNs run at their sections' CPU setting: AlexNet at 65x65 and VGG at 32x32 pixels,
+# minibatches of 32; ResNet-18 at 32x32, minibatches of 128.
+# Besides the book's build, `flex-patched`: the same with burn-flex patched by bench/flex/patch.sh
+# (vectorized sigmoid and exp, a direct average-pool backward), to measure what the patch gains.
+# --book-only: only the book's configuration, not also the patched Flex and Flex with the system
+# allocator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command="bench/run.sh${*:+ $*}"
-reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0 models="softmax mlp lenet resnet18 lstm" out=bench/results.md book_only=0
+reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0 models="softmax mlp lenet alexnet vgg resnet18 lstm" out=bench/results.md book_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) reps=2 iters=5 seconds=0.5 ;;
@@ -41,7 +46,7 @@ fi
 
 # name=cargo features; `flex` is the book's own configuration.
 variants=("flex=")
-[ "$book_only" = 1 ] || variants+=("flex-system-alloc=system-alloc")
+[ "$book_only" = 1 ] || variants+=("flex-patched=" "flex-system-alloc=system-alloc")
 [ "$ndarray" = 1 ] && variants+=("ndarray=ndarray")
 if [ "$blas" = 1 ]; then
   dpkg -s libopenblas-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq libopenblas-dev; }
@@ -51,7 +56,11 @@ mkdir -p target/bench
 for variant in "${variants[@]}"; do
   name="${variant%%=*}" features="${variant#*=}"
   echo "== building the Rust side: $name"
-  cargo build --release --locked -p d2l-bench ${features:+--features "$features"}
+  if [ "$name" = flex-patched ]; then
+    bench/flex/patch.sh build -p d2l-bench
+  else
+    cargo build --release --locked -p d2l-bench ${features:+--features "$features"}
+  fi
   cp target/release/d2l-bench "target/bench/d2l-bench-$name"
 done
 
@@ -66,6 +75,7 @@ for rep in $(seq "$reps"); do
   for model in $models; do
     batch=256 steps=$iters
     [ "$model" = resnet18 ] && batch=128 steps=$((iters < 5 ? iters : 5))
+    case "$model" in alexnet|vgg) batch=32 ;; esac
     [ "$model" = lstm ] && batch=1024  # subsequences of 32 characters, as in the LSTM section
     for mode in train infer; do
       echo "== repetition $rep/$reps: $model $mode"

@@ -1,7 +1,8 @@
 """One measurement of one of the book's models in PyTorch, the reference for bench/src/main.rs.
 
 The models, losses, optimizer and steps are those of the original book's PyTorch code
-(d2l.SoftmaxRegression, the concise MLP, LeNet with sigmoid and average pooling, ResNet-18; cross-entropy;
+(d2l.SoftmaxRegression, the concise MLP, LeNet with sigmoid and average pooling, AlexNet, VGG,
+ResNet-18; cross-entropy;
 SGD with lr 0.1; a training step reads the loss out, as the original's board does).
 Prints one line of JSON, like the Rust side.
 """
@@ -30,11 +31,53 @@ def model(name):
             nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
             nn.Linear(120, 84), nn.Sigmoid(),
             nn.Linear(84, 10))
+    if name == "alexnet":
+        return alexnet()
+    if name == "vgg":
+        return vgg(((1, 16), (1, 32), (2, 64), (2, 128), (2, 128)))
     if name == "resnet18":
         return resnet18()
     if name == "lstm":
         return LstmLm()
-    raise SystemExit(f"error: unknown model {name!r} (softmax, mlp, lenet, resnet18, lstm)")
+    raise SystemExit(f"error: unknown model {name!r} (softmax, mlp, lenet, alexnet, vgg, resnet18, lstm)")
+
+
+# Image height and width per model: Fashion-MNIST's, or the CPU setting of the model's section
+# in the Rust edition (the smallest images AlexNet accepts; 32 pixels for VGG and ResNet-18).
+IMAGE_SIZE = {"alexnet": 65, "vgg": 32, "resnet18": 32}
+
+
+def classifier_head(inputs):
+    """AlexNet's and VGG's three fully connected layers, with dropout."""
+    return [nn.Flatten(),
+            nn.Linear(inputs, 4096), nn.ReLU(), nn.Dropout(0.5),
+            nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
+            nn.Linear(4096, 10)]
+
+
+def alexnet():
+    """The original book's AlexNet for one input channel, at 65x65 pixels (1x1 after the last pooling)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(96, 256, kernel_size=5, padding=2), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 384, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        *classifier_head(256 * 1 * 1))
+
+
+def vgg(arch):
+    """The original book's VGG (d2l.VGG) for one input channel, at 32x32 pixels."""
+    layers, channels = [], 1
+    for num_convs, out_channels in arch:
+        for _ in range(num_convs):
+            layers += [nn.Conv2d(channels, out_channels, kernel_size=3, padding=1), nn.ReLU()]
+            channels = out_channels
+        layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*layers, *classifier_head(channels * 1 * 1))
 
 
 class Residual(nn.Module):
@@ -71,8 +114,6 @@ def resnet18():
     return nn.Sequential(*layers)
 
 
-# The image size of the ResNet-18 measurements, as in bench/src/main.rs.
-RESNET_SIZE = 32
 # The LSTM language model of the original's LSTM section: vocabulary (The Time Machine's
 # characters), hidden units, subsequence length.
 LSTM_VOCAB, LSTM_HIDDENS, LSTM_STEPS = 28, 32, 32
@@ -121,7 +162,7 @@ def main():
                  torch.randint(0, LSTM_VOCAB, (args.batch, size), device=device))
                 for _ in range(8)]
     else:
-        size = RESNET_SIZE if args.model == "resnet18" else 28
+        size = IMAGE_SIZE.get(args.model, 28)
         data = [(torch.rand(args.batch, 1, size, size, device=device), torch.randint(0, 10, (args.batch,), device=device))
                 for _ in range(8)]
     if args.mode == "train":

@@ -18,7 +18,8 @@ use d2l::prelude::*;
 
 #[derive(Parser)]
 struct Args {
-    /// `softmax`, `mlp`, `lenet`, `resnet18` or `lstm` (the LSTM language model).
+    /// `softmax`, `mlp`, `lenet`, `alexnet`, `vgg` (the VGG section's narrow 8-layer network),
+    /// `resnet18` or `lstm` (the LSTM language model).
     model: String,
     /// `train` (forward, backward and SGD step), `infer` (forward only, no autodiff) or `check`
     /// (training steps on the CPU and on `--backend` from the same weights and minibatches,
@@ -155,8 +156,39 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// The image size of the ResNet-18 measurements: that of its section's CPU setting.
-const RESNET_SIZE: usize = 32;
+/// The image size of each model's measurements: Fashion-MNIST's, or for the modern CNNs that of
+/// their sections' CPU setting (the smallest images AlexNet accepts; 32 pixels for VGG and ResNet).
+fn image_size(model: &str) -> usize {
+    match model {
+        "alexnet" => 65,
+        "vgg" | "resnet18" => 32,
+        _ => 28,
+    }
+}
+
+/// The narrow VGG of the VGG section: 5 blocks, 8 convolutions.
+fn vgg_lite(lr: f64, size: usize, device: &Device) -> Vgg {
+    VggConfig::new(vec![(1, 16), (1, 32), (2, 64), (2, 128), (2, 128)]).with_lr(lr).with_image_size(size).init(device)
+}
+
+/// Evaluates `$body` with `$model` bound to a fresh image model named `$name`, or exits with a
+/// usage error. (A macro: the models are different types.)
+macro_rules! with_image_model {
+    ($name:expr, $lr:expr, $size:expr, $device:expr, |$model:ident| $body:expr) => {
+        match $name {
+            "softmax" => { let $model = SoftmaxRegressionConfig::new(784, 10, $lr).init($device); $body }
+            "mlp" => { let $model = MlpConfig::new(784, 10, 256, $lr).init($device); $body }
+            "lenet" => { let $model = LeNetConfig::new().with_lr($lr).init($device); $body }
+            "alexnet" => { let $model = AlexNetConfig::new().with_lr($lr).with_image_size($size).init($device); $body }
+            "vgg" => { let $model = vgg_lite($lr, $size, $device); $body }
+            "resnet18" => { let $model = ResNetConfig::resnet18($lr).init($device); $body }
+            other => {
+                eprintln!("error: unknown model `{other}` (softmax, mlp, lenet, alexnet, vgg, resnet18, lstm)");
+                std::process::exit(2);
+            }
+        }
+    };
+}
 
 fn main() {
     let args = Args::parse();
@@ -177,8 +209,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    // ResNet-18 at the size its section trains at on a CPU; the others at Fashion-MNIST's.
-    let size = if args.model == "resnet18" { RESNET_SIZE } else { 28 };
+    let size = image_size(&args.model);
     let lr = 0.1;
     if args.mode == "check" {
         // A small learning rate: at 0.1, ResNet-18's loss jumps from 3.4 to 17 in three steps on
@@ -195,17 +226,11 @@ fn main() {
         return report(&args, LSTM_STEPS, steps, seconds);
     }
     let data = batches(args.batch, size, &device);
-    let (steps, seconds) = match (args.model.as_str(), args.mode.as_str()) {
-        ("softmax", "train") => train(SoftmaxRegressionConfig::new(784, 10, lr).init(&device), &data, &args, &device),
-        ("softmax", "infer") => infer(SoftmaxRegressionConfig::new(784, 10, lr).init(&device), &data, &args),
-        ("mlp", "train") => train(MlpConfig::new(784, 10, 256, lr).init(&device), &data, &args, &device),
-        ("mlp", "infer") => infer(MlpConfig::new(784, 10, 256, lr).init(&device), &data, &args),
-        ("lenet", "train") => train(LeNetConfig::new().with_lr(lr).init(&device), &data, &args, &device),
-        ("lenet", "infer") => infer(LeNetConfig::new().with_lr(lr).init(&device), &data, &args),
-        ("resnet18", "train") => train(ResNetConfig::resnet18(lr).init(&device), &data, &args, &device),
-        ("resnet18", "infer") => infer(ResNetConfig::resnet18(lr).init(&device), &data, &args),
-        (model, mode) => {
-            eprintln!("error: unknown model `{model}` or mode `{mode}` (models: softmax, mlp, lenet, resnet18, lstm; modes: train, infer)");
+    let (steps, seconds) = match args.mode.as_str() {
+        "train" => with_image_model!(args.model.as_str(), lr, size, &device, |model| train(model, &data, &args, &device)),
+        "infer" => with_image_model!(args.model.as_str(), lr, size, &device, |model| infer(model, &data, &args)),
+        mode => {
+            eprintln!("error: unknown mode `{mode}` (train, infer, check)");
             std::process::exit(2);
         }
     };
@@ -223,19 +248,16 @@ fn check_model(args: &Args, device: &Device, size: usize, lr: f64) {
     let cpu = Device::flex();
     let images = batches(args.batch, size, &cpu);
     let moved = |data| to_device(data, device);
-    let (ours, theirs, worst) = match args.model.as_str() {
-        "softmax" => check(SoftmaxRegressionConfig::new(784, 10, lr).init(&cpu), &images, &moved(&images), device),
-        "mlp" => check(MlpConfig::new(784, 10, 256, lr).init(&cpu), &images, &moved(&images), device),
-        "lenet" => check(LeNetConfig::new().with_lr(lr).init(&cpu), &images, &moved(&images), device),
-        "resnet18" => check(ResNetConfig::resnet18(lr).init(&cpu), &images, &moved(&images), device),
-        "lstm" => {
-            let tokens = token_batches(args.batch, &cpu);
-            check(RecurrentLm::new(Lstm::new(LSTM_VOCAB, LSTM_HIDDENS, &cpu), LSTM_VOCAB, lr, &cpu), &tokens, &to_device(&tokens, device), device)
-        }
-        other => {
-            eprintln!("error: unknown model `{other}` (softmax, mlp, lenet, resnet18, lstm)");
-            std::process::exit(2);
-        }
+    if matches!(args.model.as_str(), "alexnet" | "vgg") {
+        // Their dropout draws its masks from each device's own generator.
+        eprintln!("error: `check` compares models without dropout (softmax, mlp, lenet, resnet18, lstm), not `{}`", args.model);
+        std::process::exit(2);
+    }
+    let (ours, theirs, worst) = if args.model == "lstm" {
+        let tokens = token_batches(args.batch, &cpu);
+        check(RecurrentLm::new(Lstm::new(LSTM_VOCAB, LSTM_HIDDENS, &cpu), LSTM_VOCAB, lr, &cpu), &tokens, &to_device(&tokens, device), device)
+    } else {
+        with_image_model!(args.model.as_str(), lr, size, &cpu, |model| check(model, &images, &moved(&images), device))
     };
     // float32 sums in another order differ in the 6th or 7th digit (measured on lavapipe: at
     // most 5e-6 over the first two steps); a wrong kernel is off in the first digits.
