@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Speed of the book's models, burn vs PyTorch, on this machine's CPU: one command, one run.
 #
-#   bench/run.sh [--quick] [--threads N] [--models "softmax mlp lenet alexnet vgg resnet18 lstm"] [--out FILE] [--book-only] [--ndarray] [--blas]
+#   bench/run.sh [--quick] [--threads N] [--models "softmax mlp lenet alexnet vgg resnet18 lstm"] [--out FILE] [--book-only] [--system-alloc] [--ndarray] [--blas]
 #
 # Builds the Rust side in several backend configurations (bench/Cargo.toml's features), installs
 # PyTorch into bench/.venv (pip, from bench/requirements.txt), then measures every model and mode
@@ -15,13 +15,13 @@
 # minibatches of 32; ResNet-18 at 32x32, minibatches of 128.
 # Besides the book's build, `flex-patched`: the same with burn-flex patched by bench/flex/patch.sh
 # (vectorized sigmoid and exp, a direct average-pool backward), to measure what the patch gains.
-# --book-only: only the book's configuration, not also the patched Flex and Flex with the system
-# allocator.
+# --book-only: only the book's configuration, not also the patched Flex. --system-alloc: also Flex
+# with Rust's default allocator instead of the book's mimalloc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command="bench/run.sh${*:+ $*}"
-reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0 models="softmax mlp lenet alexnet vgg resnet18 lstm" out=bench/results.md book_only=0
+reps=5 iters=20 seconds=2 threads=2 ndarray=0 blas=0 system_alloc=0 models="softmax mlp lenet alexnet vgg resnet18 lstm" out=bench/results.md book_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) reps=2 iters=5 seconds=0.5 ;;
@@ -29,9 +29,10 @@ while [ $# -gt 0 ]; do
     --models) models="$2"; shift ;;
     --out) out="$2"; shift ;;
     --book-only) book_only=1 ;;
+    --system-alloc) system_alloc=1 ;;
     --ndarray) ndarray=1 ;;
     --blas) blas=1 ;;
-    *) echo "usage: bench/run.sh [--quick] [--threads N] [--models LIST] [--out FILE] [--book-only] [--ndarray] [--blas]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--threads N] [--models LIST] [--out FILE] [--book-only] [--system-alloc] [--ndarray] [--blas]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -46,7 +47,8 @@ fi
 
 # name=cargo features; `flex` is the book's own configuration.
 variants=("flex=")
-[ "$book_only" = 1 ] || variants+=("flex-patched=" "flex-system-alloc=system-alloc")
+[ "$book_only" = 1 ] || variants+=("flex-patched=")
+[ "$system_alloc" = 1 ] && variants+=("flex-system-alloc=system-alloc")
 [ "$ndarray" = 1 ] && variants+=("ndarray=ndarray")
 if [ "$blas" = 1 ]; then
   dpkg -s libopenblas-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq libopenblas-dev; }
@@ -57,7 +59,7 @@ for variant in "${variants[@]}"; do
   name="${variant%%=*}" features="${variant#*=}"
   echo "== building the Rust side: $name"
   if [ "$name" = flex-patched ]; then
-    bench/flex/patch.sh build -p d2l-bench
+    bench/flex/patch.sh build --release -p d2l-bench
   else
     cargo build --release --locked -p d2l-bench ${features:+--features "$features"}
   fi
