@@ -3,6 +3,8 @@
 # crates.io, plus bench/flex/burn-flex.patch, used for one cargo command.
 #
 #   bench/flex/patch.sh CARGO-COMMAND [ARGS...]   e.g. bench/flex/patch.sh build --release -p d2l-bench
+#                                                 (--manifest-path target/d2l-book/programs/Cargo.toml
+#                                                 for the book's section programs)
 #   bench/flex/patch.sh diff                      write the patch from the edited copy
 #
 # The patched copy is target/flex-d2l/burn-flex; it is made again whenever the patch file is not
@@ -42,6 +44,9 @@ if ! cmp -s "$patch_file" "$stamp" 2>/dev/null; then
   echo "== patched burn-flex in $copy"
 fi
 
-cp Cargo.lock target/flex-d2l/Cargo.lock.saved
-trap 'cp target/flex-d2l/Cargo.lock.saved Cargo.lock' EXIT
-cargo "$@" --config "patch.crates-io.burn-flex.path=\"$copy\""
+# The lock files the patch would change: the root workspace's and the book programs' one.
+locks=(Cargo.lock)
+[ -f target/d2l-book/programs/Cargo.lock ] && locks+=(target/d2l-book/programs/Cargo.lock)
+for lock in "${locks[@]}"; do cp "$lock" "$lock.saved"; done
+trap 'for lock in "${locks[@]}"; do mv "$lock.saved" "$lock"; done' EXIT
+cargo "$@" --config "patch.crates-io.burn-flex.path=\"$PWD/$copy\""
