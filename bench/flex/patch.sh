@@ -36,6 +36,7 @@ if [ "$1" = diff ]; then
 fi
 
 if ! cmp -s "$patch_file" "$stamp" 2>/dev/null; then
+  command -v patch >/dev/null || { apt-get update -qq && apt-get install -y -qq patch; }
   rm -rf "$copy" && mkdir -p "$(dirname "$copy")"
   cp -r "$original" "$copy"
   chmod -R u+w "$copy"
