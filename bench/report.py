@@ -17,10 +17,18 @@ def sh(*cmd):
 
 
 def cpu_model():
+    """The CPU's name and its widest vector extension (which gemm kernels run)."""
+    name = platform.processor() or "unknown"
     for line in sh("lscpu").splitlines():
         if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
+            name = line.split(":", 1)[1].strip()
+    try:
+        with open("/proc/cpuinfo") as info:
+            flags = info.read()
+    except OSError:
+        return name
+    vectors = "AVX-512" if "avx512f" in flags else "AVX2, no AVX-512" if "avx2" in flags else "no AVX2"
+    return f"{name} ({vectors})"
 
 
 def locked_version(crate):
