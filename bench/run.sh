@@ -14,7 +14,7 @@
 # The modern CNNs run at their sections' CPU setting: AlexNet at 65x65 and VGG at 32x32 pixels,
 # minibatches of 32; ResNet-18 at 32x32, minibatches of 128.
 # Besides the book's build, `flex-patched`: the same with burn-flex patched by bench/flex/patch.sh
-# (vectorized sigmoid and exp, a direct average-pool backward), to measure what the patch gains.
+# (what the patch changes and gains: bench/README.md).
 # --book-only: only the book's configuration, not also the patched Flex. --system-alloc: also Flex
 # with Rust's default allocator instead of the book's mimalloc.
 set -euo pipefail
