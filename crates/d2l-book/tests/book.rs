@@ -178,6 +178,24 @@ fn library_features_are_part_of_the_key_and_manifest_edits_that_resolve_alike_ar
 }
 
 #[test]
+fn the_roots_patched_crates_reach_the_programs_with_rooted_paths() {
+    let fx = Fixture::new("basic");
+    fx.run(&["eval", "--scale", "smoke"]).success();
+    // A patch that nothing uses resolves alike: the outputs stay fresh.
+    let sauce = fx.root.join("vendor/sauce");
+    std::fs::create_dir_all(sauce.join("src")).unwrap();
+    std::fs::write(sauce.join("Cargo.toml"), "[package]\nname = \"sauce\"\nversion = \"0.1.0\"\nedition = \"2024\"\n").unwrap();
+    std::fs::write(sauce.join("src/lib.rs"), "").unwrap();
+    fx.append("lib/Cargo.toml", "\n[patch.crates-io]\nsauce = { path = \"../vendor/sauce\" }\n");
+    let patched = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(patched.contains("all 2 sections fresh"), "{patched}");
+    let manifest = fx.read("target/d2l-book/programs/Cargo.toml");
+    assert!(manifest.contains("[patch.crates-io.sauce]"), "{manifest}");
+    let path = manifest.lines().find_map(|l| l.strip_prefix("path = \"")).and_then(|l| l.strip_suffix('"')).expect("a path");
+    assert!(std::path::Path::new(path).is_absolute() && std::path::Path::new(path).canonicalize().unwrap() == sauce.canonicalize().unwrap(), "{manifest}");
+}
+
+#[test]
 fn saving_code_in_a_later_section_keeps_earlier_outputs_fresh() {
     let fx = Fixture::new("basic");
     fx.run(&["eval", "--scale", "smoke"]).success();
