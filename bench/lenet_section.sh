@@ -46,21 +46,20 @@ out=bench/lenet-section.md
   echo "| run | side | load avg before | wall time (s) | validation accuracy |"
   echo "|---|---|---|---|---|"
 } > "$out"
+burn_row() { # burn_row LABEL PROGRAM: one timed run of the section program, as a table row
+  local load start acc seconds
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  start=$(date +%s.%N)
+  acc="$(RAYON_NUM_THREADS=$threads taskset -c "$cores" "$2" lenet/burn | sed -n 's/.*validation accuracy: //p')"
+  seconds=$(python3 -c "print(round($(date +%s.%N) - $start, 1))")
+  echo "| $rep | burn ($1) | $load | $seconds | $acc |" | tee -a "$out"
+}
 for rep in $(seq "$reps"); do
   load="$(cut -d' ' -f1 /proc/loadavg)"
   line="$(OMP_NUM_THREADS=$threads taskset -c "$cores" bench/.venv/bin/python -W ignore bench/lenet_section.py --threads "$threads" | tail -n 1)"
   read -r seconds acc < <(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(round(r["total_seconds"],1), r["val_acc"])' "$line")
   echo "| $rep | PyTorch $(bench/.venv/bin/python -c 'import torch; print(torch.__version__)') | $load | $seconds | $acc |" | tee -a "$out"
-  load="$(cut -d' ' -f1 /proc/loadavg)"
-  start=$(date +%s.%N)
-  acc="$(RAYON_NUM_THREADS=$threads taskset -c "$cores" "$program" lenet/burn | sed -n 's/.*validation accuracy: //p')"
-  seconds=$(python3 -c "print(round($(date +%s.%N) - $start, 1))")
-  echo "| $rep | burn (book build) | $load | $seconds | $acc |" | tee -a "$out"
-  [ "$patched" = 1 ] || continue
-  load="$(cut -d' ' -f1 /proc/loadavg)"
-  start=$(date +%s.%N)
-  acc="$(RAYON_NUM_THREADS=$threads taskset -c "$cores" target/bench/"$(basename "$program")"-flex-patched lenet/burn | sed -n 's/.*validation accuracy: //p')"
-  seconds=$(python3 -c "print(round($(date +%s.%N) - $start, 1))")
-  echo "| $rep | burn (patched Flex) | $load | $seconds | $acc |" | tee -a "$out"
+  burn_row "book build" "$program"
+  if [ "$patched" = 1 ]; then burn_row "patched Flex" target/bench/"$(basename "$program")"-flex-patched; fi
 done
 echo "== wrote $out"
