@@ -3,33 +3,34 @@
 # train LeNet 10 epochs, validate every epoch, plot) against bench/lenet_section.py, the original
 # edition's code path in PyTorch, on the same files. Sides alternate, pinned to the first N cores.
 #
-#   bench/lenet_section.sh [--reps R] [--threads N] [--patched]
+#   bench/lenet_section.sh [--reps R] [--threads N] [--crates-io]
 #
-# --patched: also the same program built with burn-flex patched by bench/flex/patch.sh.
+# --crates-io: also the same program built with crates.io's burn-flex instead of the book's
+# vendored one (vendor/upstream.sh), to measure what our kernels gain end to end.
 # Needs the book's programs built (`cargo run --release -p d2l-book -- build`) and bench/.venv
 # (bench/run.sh installs it). Writes bench/lenet-section.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-reps=2 threads=2 patched=0
+reps=2 threads=2 upstream=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --reps) reps="$2"; shift ;;
     --threads) threads="$2"; shift ;;
-    --patched) patched=1 ;;
-    *) echo "usage: bench/lenet_section.sh [--reps R] [--threads N] [--patched]" >&2; exit 2 ;;
+    --crates-io) upstream=1 ;;
+    *) echo "usage: bench/lenet_section.sh [--reps R] [--threads N] [--crates-io]" >&2; exit 2 ;;
   esac
   shift
 done
 cores="0-$((threads - 1))"
 program=target/release/chapter_convolutional-neural-networks
 [ -x "$program" ] || { echo "error: $program is missing: run \`cargo run --release -p d2l-book -- build\` first" >&2; exit 1; }
-if [ "$patched" = 1 ]; then
-  # The same program with the patched burn-flex, kept aside; then the book's build again. Both
+if [ "$upstream" = 1 ]; then
+  # The same program with crates.io's burn-flex, kept aside; then the book's build again. Both
   # in the target folder d2l-book builds the programs in, which holds the libraries already.
   export CARGO_TARGET_DIR="$PWD/target"
   manifest=target/d2l-book/programs/Cargo.toml package="$(basename "$program")"
-  bench/flex/patch.sh build --release --manifest-path "$manifest" -p "$package"
-  mkdir -p target/bench && cp "$program" target/bench/"$package"-flex-patched
+  vendor/upstream.sh cargo build --release --manifest-path "$manifest" -p "$package"
+  mkdir -p target/bench && cp "$program" target/bench/"$package"-flex-crates-io
   cargo build --release --manifest-path "$manifest" -p "$package"
 fi
 export D2L_DATA_MIRROR="${D2L_DATA_MIRROR:-$(cd ../shared/data 2>/dev/null && pwd || echo /usr/share/datasets/fashion-mnist)}"
@@ -37,7 +38,7 @@ out=bench/lenet-section.md
 {
   echo "# The LeNet section end to end: Rust vs PyTorch"
   echo
-  echo "Written by \`bench/lenet_section.sh --reps $reps --threads $threads$([ "$patched" = 1 ] && echo " --patched")\` on $(date -u '+%Y-%m-%d %H:%M') UTC."
+  echo "Written by \`bench/lenet_section.sh --reps $reps --threads $threads$([ "$upstream" = 1 ] && echo " --crates-io")\` on $(date -u '+%Y-%m-%d %H:%M') UTC."
   echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $threads thread(s) per side pinned to cores $cores."
   echo "Both sides: load Fashion-MNIST (60,000 + 10,000 images), train LeNet (sigmoid, average pooling, Xavier init)"
   echo "for 10 epochs with minibatches of 128 and SGD at lr 0.1, validate after every epoch;"
@@ -60,6 +61,6 @@ for rep in $(seq "$reps"); do
   read -r seconds acc < <(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(round(r["total_seconds"],1), r["val_acc"])' "$line")
   echo "| $rep | PyTorch $(bench/.venv/bin/python -c 'import torch; print(torch.__version__)') | $load | $seconds | $acc |" | tee -a "$out"
   burn_row "book build" "$program"
-  if [ "$patched" = 1 ]; then burn_row "patched Flex" target/bench/"$(basename "$program")"-flex-patched; fi
+  if [ "$upstream" = 1 ]; then burn_row "crates.io Flex" target/bench/"$(basename "$program")"-flex-crates-io; fi
 done
 echo "== wrote $out"

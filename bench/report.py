@@ -85,8 +85,8 @@ def main():
       "1024 subsequences of 32 tokens (an example is a subsequence); cross-entropy, SGD lr 0.1; "
       "a training step is forward, loss read out, backward, optimizer step; "
       "inference is forward and argmax read out, without autodiff")
-    w("- sides: `burn flex` is the book's build; `burn flex-patched` is the same with burn-flex "
-      "patched by bench/flex/ (see bench/README.md); the others are the features of bench/Cargo.toml")
+    w("- sides: `burn flex` is the book's build (burn-flex vendored with our kernels, vendor/README.md); "
+      "`burn flex-crates-io` is the same with crates.io's burn-flex; the others are the features of bench/Cargo.toml")
     w("")
     models = [m for m in ["softmax", "mlp", "lenet", "alexnet", "vgg", "resnet18", "lstm"] if any(key[0] == m for key in runs)]
     for mode, title in [("train", "Training steps"), ("infer", "Inference")]:

@@ -13,10 +13,10 @@
 # also NdArray with OpenBLAS (installs Debian's libopenblas-dev). Each is one more build of burn.
 # The modern CNNs run at their sections' CPU setting: AlexNet at 65x65 and VGG at 32x32 pixels,
 # minibatches of 32; ResNet-18 at 32x32, minibatches of 128.
-# Besides the book's build, `flex-patched`: the same with burn-flex patched by bench/flex/patch.sh
-# (what the patch changes and gains: bench/README.md).
-# --book-only: only the book's configuration, not also the patched Flex. --system-alloc: also Flex
-# with Rust's default allocator instead of the book's mimalloc.
+# Besides the book's build, `flex-crates-io`: the same with crates.io's burn-flex instead of the
+# book's vendored one (vendor/README.md), built by vendor/upstream.sh, to measure our kernels.
+# --book-only: only the book's configuration. --system-alloc: also Flex with Rust's default
+# allocator instead of the book's mimalloc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,7 +47,7 @@ fi
 
 # name=cargo features; `flex` is the book's own configuration.
 variants=("flex=")
-[ "$book_only" = 1 ] || variants+=("flex-patched=")
+[ "$book_only" = 1 ] || variants+=("flex-crates-io=")
 [ "$system_alloc" = 1 ] && variants+=("flex-system-alloc=system-alloc")
 [ "$ndarray" = 1 ] && variants+=("ndarray=ndarray")
 if [ "$blas" = 1 ]; then
@@ -58,8 +58,8 @@ mkdir -p target/bench
 for variant in "${variants[@]}"; do
   name="${variant%%=*}" features="${variant#*=}"
   echo "== building the Rust side: $name"
-  if [ "$name" = flex-patched ]; then
-    bench/flex/patch.sh build --release -p d2l-bench
+  if [ "$name" = flex-crates-io ]; then
+    vendor/upstream.sh cargo build --release --locked -p d2l-bench
   else
     cargo build --release --locked -p d2l-bench ${features:+--features "$features"}
   fi

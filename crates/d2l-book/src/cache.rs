@@ -104,19 +104,20 @@ impl KeyBase {
         h.update(concat!("d2l-book ", env!("CARGO_PKG_VERSION"), "\n"));
         let capture = crate::library::capture_dir(book)?;
         let generated = crate::library::crate_dir(book).join("src").join("generated");
-        for dir in [crate::library::crate_dir(book), capture] {
+        let hashed = [crate::library::crate_dir(book), capture];
+        for dir in &hashed {
             // Manifests are covered by what cargo resolved from them.
-            for file in crate::library::crate_sources(&dir).into_iter().filter(|f| !f.starts_with(&generated) && !f.ends_with("Cargo.toml")) {
+            for file in crate::library::crate_sources(dir).into_iter().filter(|f| !f.starts_with(&generated) && !f.ends_with("Cargo.toml")) {
                 let mut bytes = std::fs::read(&file).with_context(|| format!("failed to read `{}`", file.display()))?;
                 if file.extension().is_some_and(|e| e == "rs") {
                     bytes = without_comment_lines(&bytes);
                 }
-                let rel = file.strip_prefix(&dir).unwrap_or(&file);
+                let rel = file.strip_prefix(dir).unwrap_or(&file);
                 h.update(format!("{}\n{}\n", rel.display(), bytes.len()));
                 h.update(&bytes);
             }
         }
-        h.update(resolved_packages(&programs.dir)?);
+        h.update(resolved_packages(&programs.dir, &hashed)?);
         let saved = library.saved.iter().map(|(page, code)| (*page, without_comment_lines(code.as_bytes()))).collect();
         let horizons = (0..book.pages.len()).map(|page| library.horizon(page)).collect();
         Ok(KeyBase { shared: h, saved, horizons })
@@ -140,13 +141,15 @@ impl KeyBase {
 }
 
 /// The packages the generated workspace builds, one line each: name, version, source (`local`
-/// for path packages, whose sources are hashed on their own) and enabled features, as `cargo
-/// metadata` resolves them from `Cargo.lock` and the manifests, dev-dependencies left out.
+/// for path packages) and enabled features, as `cargo metadata` resolves them from `Cargo.lock`
+/// and the manifests, dev-dependencies left out. A path package outside `hashed` (the library
+/// and capture crates, hashed on their own) and outside the workspace, such as a vendored crate
+/// the root patches in, also gets the digest of its sources: editing its kernels changes results.
 ///
 /// This rather than `Cargo.lock` itself: the lock also lists packages that only an optional
 /// feature builds (the GPU backends), and a library feature turned on for the programs
 /// (`[programs] features`) changes the features resolved here, not the lock.
-fn resolved_packages(workspace: &Path) -> anyhow::Result<String> {
+fn resolved_packages(workspace: &Path, hashed: &[PathBuf]) -> anyhow::Result<String> {
     #[derive(Deserialize)]
     struct Metadata {
         packages: Vec<Package>,
@@ -159,6 +162,7 @@ fn resolved_packages(workspace: &Path) -> anyhow::Result<String> {
         name: String,
         version: String,
         source: Option<String>,
+        manifest_path: PathBuf,
     }
     #[derive(Deserialize)]
     struct Resolve {
@@ -205,11 +209,31 @@ fn resolved_packages(workspace: &Path) -> anyhow::Result<String> {
         .iter()
         .filter_map(|id| {
             let (package, node) = (packages.get(id)?, nodes.get(id)?);
-            Some(format!("{} {} {} [{}]\n", package.name, package.version, package.source.as_deref().unwrap_or("local"), node.features.join(",")))
+            let source = match &package.source {
+                Some(source) => source.clone(),
+                None => local_digest(package.manifest_path.parent()?, hashed, &meta.workspace_members, id),
+            };
+            Some(format!("{} {} {} [{}]\n", package.name, package.version, source, node.features.join(",")))
         })
         .collect();
     lines.sort();
     Ok(lines.concat())
+}
+
+/// `local`, plus the SHA-256 of the sources of a path package that is neither a workspace member
+/// nor one of the `hashed` crates.
+fn local_digest(dir: &Path, hashed: &[PathBuf], members: &[String], id: &str) -> String {
+    let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
+    if members.iter().any(|m| m == id) || hashed.iter().any(|h| same(h, dir)) {
+        return "local".into();
+    }
+    let mut h = Sha256::new();
+    for file in crate::library::crate_sources(dir) {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        h.update(format!("{}\n{}\n", file.strip_prefix(dir).unwrap_or(&file).display(), bytes.len()));
+        h.update(&bytes);
+    }
+    format!("local {:x}", h.finalize())
 }
 
 /// Rust source without its comment lines: they cannot change what a section prints, and the

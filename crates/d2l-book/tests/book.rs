@@ -196,6 +196,24 @@ fn the_roots_patched_crates_reach_the_programs_with_rooted_paths() {
 }
 
 #[test]
+fn editing_a_vendored_crates_sources_makes_outputs_stale() {
+    let fx = Fixture::new("basic");
+    let sauce = fx.root.join("vendor/sauce");
+    std::fs::create_dir_all(sauce.join("src")).unwrap();
+    std::fs::write(sauce.join("Cargo.toml"), "[package]\nname = \"sauce\"\nversion = \"0.1.0\"\nedition = \"2024\"\n").unwrap();
+    std::fs::write(sauce.join("src/lib.rs"), "pub fn salt() -> u32 { 1 }\n").unwrap();
+    fx.edit("lib/Cargo.toml", "[dependencies]\n", "[dependencies]\nsauce = { path = \"../vendor/sauce\" }\n");
+    fx.run(&["eval", "--scale", "smoke"]).success();
+    // What the crate computes is part of every key; files beside its sources are not.
+    std::fs::write(sauce.join("README.md"), "notes\n").unwrap();
+    let notes = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(notes.contains("all 2 sections fresh"), "{notes}");
+    std::fs::write(sauce.join("src/lib.rs"), "pub fn salt() -> u32 { 2 }\n").unwrap();
+    let edited = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(edited.contains("2 of 2 sections to run"), "{edited}");
+}
+
+#[test]
 fn saving_code_in_a_later_section_keeps_earlier_outputs_fresh() {
     let fx = Fixture::new("basic");
     fx.run(&["eval", "--scale", "smoke"]).success();

@@ -991,7 +991,7 @@ impl XBlock {
         device: &Device,
     ) -> Self {
         let bot_channels = channels / bot_ratio;
-        assert!(bot_channels % group_width == 0, "{bot_channels} channels do not split into groups of {group_width}");
+        assert!(bot_channels.is_multiple_of(group_width), "{bot_channels} channels do not split into groups of {group_width}");
         let conv = |io: [usize; 2], kernel: usize, stride: usize, groups: usize| {
             let pad = kernel / 2;
             Conv2dConfig::new(io, [kernel, kernel])

@@ -111,7 +111,7 @@ pub fn inspected<const D: usize>(inspect: &mut dyn FnMut(&str, &[usize]), name: 
 ///
 /// Defined in Section 7.6 *Convolutional Neural Networks (LeNet)*.
 pub fn print_shape(name: &str, dims: &[usize]) {
-    println!("{name:<12} output shape: {dims:?}");
+    println!("{name:<14} output shape: {dims:?}");
 }
 
 impl LeNet {

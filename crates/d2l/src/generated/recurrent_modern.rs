@@ -694,7 +694,7 @@ impl MtFraEngConfig {
         let fetched = fetch_fra_eng(hub)?;
         let raw_text = read_zip_text(&fetched.path, "fra.txt")?;
         let name = fetched.path.file_name().unwrap_or_default().to_string_lossy().to_string();
-        let source = format!("{name} from {}", describe_sources(&[fetched.clone()]));
+        let source = format!("{name} from {}", describe_sources(std::slice::from_ref(&fetched)));
         self.load_text(&raw_text, source, device)
             .map_err(|reason| DataError::Format { path: fetched.path, reason })
     }

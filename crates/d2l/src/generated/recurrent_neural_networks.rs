@@ -100,7 +100,7 @@ impl Vocab {
         }
         let mut token_freqs: Vec<(String, usize)> =
             first_seen.iter().map(|&t| (t.to_string(), counts[t])).collect();
-        token_freqs.sort_by(|a, b| b.1.cmp(&a.1)); // stable: ties keep their order
+        token_freqs.sort_by_key(|(_, freq)| std::cmp::Reverse(*freq)); // stable: ties keep their order
         let frequent = token_freqs.iter().filter(|(_, freq)| *freq >= min_freq).map(|(t, _)| t.as_str());
         let special = std::iter::once(Self::UNK).chain(reserved_tokens.iter().copied());
         let mut idx_to_token: Vec<String> = special.chain(frequent).map(String::from).collect();
