@@ -169,6 +169,10 @@ fn im2col<T: Float + Send + Sync + 'static>(x: &[T], n: usize, g: usize, d: Dims
                     let in_row = &channel[ih as usize * d.in_w..][..d.in_w];
                     out_row[..first].fill(T::zero());
                     out_row[end..].fill(T::zero());
+                    if first == end {
+                        // The tap reads only padding here (a kernel wider than the padded row).
+                        continue;
+                    }
                     let start = (first * sw) as isize + offset;
                     if sw == 1 {
                         out_row[first..end].copy_from_slice(&in_row[start as usize..][..end - first]);
@@ -253,17 +257,18 @@ mod tests {
 
     #[test]
     fn weight_gradient_matches_the_definition() {
-        // (batch, c_in, size, c_out, kernel, stride, padding, dilation, groups)
+        // (batch, c_in, [height, width], c_out, kernel, stride, padding, dilation, groups)
         let cases = [
-            (3, 1, 9, 2, 5, 1, 2, 1, 1),  // LeNet's first layer, smaller
-            (5, 3, 7, 4, 3, 2, 1, 1, 1),  // strided, padded
-            (2, 4, 8, 6, 3, 1, 2, 2, 2),  // dilated, two groups
-            (4, 2, 6, 3, 2, 3, 0, 1, 1),  // stride larger than the kernel: columns skipped
+            (3, 1, [9, 10], 2, 5, 1, 2, 1, 1), // LeNet's first layer, smaller
+            (5, 3, [7, 8], 4, 3, 2, 1, 1, 1),  // strided, padded
+            (2, 4, [8, 9], 6, 3, 1, 2, 2, 2),  // dilated, two groups
+            (4, 2, [6, 7], 3, 2, 3, 0, 1, 1),  // stride larger than the kernel: columns skipped
+            (2, 3, [1, 1], 2, 5, 1, 2, 1, 1),  // GoogLeNet's last 5x5 on a 1x1 plane: taps all padding
         ];
-        for (batch, c_in, size, c_out, k, s, p, dil, groups) in cases {
-            let out = (size + 2 * p - dil * (k - 1) - 1) / s + 1;
+        for (batch, c_in, [h, w], c_out, k, s, p, dil, groups) in cases {
+            let out = |size: usize| (size + 2 * p - dil * (k - 1) - 1) / s + 1;
             let d = Dims {
-                batch, c_in, in_h: size, in_w: size + 1, c_out, out_h: out, out_w: (size + 1 + 2 * p - dil * (k - 1) - 1) / s + 1,
+                batch, c_in, in_h: h, in_w: w, c_out, out_h: out(h), out_w: out(w),
                 kernel_h: k, kernel_w: k, stride: [s, s], padding: [p, p], dilation: [dil, dil], groups,
             };
             let values = |len: usize, seed: usize| (0..len).map(|i| (((i * 7919 + seed * 104_729) % 1000) as f32 - 500.0) / 250.0).collect::<Vec<_>>();
@@ -281,7 +286,7 @@ mod tests {
             .unwrap();
             let want = naive(&x, &grad, d);
             for (i, (a, b)) in got.iter().zip(&want).enumerate() {
-                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "case {:?}: dW[{i}] = {a}, want {b}", (batch, c_in, size, c_out, k, s, p, dil, groups));
+                assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "case {:?}: dW[{i}] = {a}, want {b}", (batch, c_in, [h, w], c_out, k, s, p, dil, groups));
             }
         }
     }
