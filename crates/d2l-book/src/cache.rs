@@ -108,13 +108,11 @@ impl KeyBase {
         for dir in &hashed {
             // Manifests are covered by what cargo resolved from them.
             for file in crate::library::crate_sources(dir).into_iter().filter(|f| !f.starts_with(&generated) && !f.ends_with("Cargo.toml")) {
-                let mut bytes = std::fs::read(&file).with_context(|| format!("failed to read `{}`", file.display()))?;
+                let mut bytes = read_source(&file)?;
                 if file.extension().is_some_and(|e| e == "rs") {
                     bytes = without_comment_lines(&bytes);
                 }
-                let rel = file.strip_prefix(dir).unwrap_or(&file);
-                h.update(format!("{}\n{}\n", rel.display(), bytes.len()));
-                h.update(&bytes);
+                hash_file(&mut h, dir, &file, &bytes);
             }
         }
         h.update(resolved_packages(&programs.dir, &hashed)?);
@@ -205,35 +203,42 @@ fn resolved_packages(workspace: &Path, hashed: &[PathBuf]) -> anyhow::Result<Str
         let deps = nodes.get(id).map(|n| n.deps.as_slice()).unwrap_or_default();
         todo.extend(deps.iter().filter(|d| d.dep_kinds.iter().any(|k| k.kind.as_deref() != Some("dev"))).map(|d| d.pkg.as_str()));
     }
-    let mut lines: Vec<String> = seen
-        .iter()
-        .filter_map(|id| {
-            let (package, node) = (packages.get(id)?, nodes.get(id)?);
-            let source = match &package.source {
-                Some(source) => source.clone(),
-                None => local_digest(package.manifest_path.parent()?, hashed, &meta.workspace_members, id),
-            };
-            Some(format!("{} {} {} [{}]\n", package.name, package.version, source, node.features.join(",")))
-        })
-        .collect();
+    let mut lines = Vec::new();
+    for id in &seen {
+        let (Some(package), Some(node)) = (packages.get(id), nodes.get(id)) else { continue };
+        let source = match (&package.source, package.manifest_path.parent()) {
+            (Some(source), _) => source.clone(),
+            (None, Some(dir)) => local_digest(dir, hashed, &meta.workspace_members, id)?,
+            (None, None) => continue,
+        };
+        lines.push(format!("{} {} {} [{}]\n", package.name, package.version, source, node.features.join(",")));
+    }
     lines.sort();
     Ok(lines.concat())
 }
 
 /// `local`, plus the SHA-256 of the sources of a path package that is neither a workspace member
 /// nor one of the `hashed` crates.
-fn local_digest(dir: &Path, hashed: &[PathBuf], members: &[String], id: &str) -> String {
+fn local_digest(dir: &Path, hashed: &[PathBuf], members: &[String], id: &str) -> anyhow::Result<String> {
     let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
     if members.iter().any(|m| m == id) || hashed.iter().any(|h| same(h, dir)) {
-        return "local".into();
+        return Ok("local".into());
     }
     let mut h = Sha256::new();
     for file in crate::library::crate_sources(dir) {
-        let bytes = std::fs::read(&file).unwrap_or_default();
-        h.update(format!("{}\n{}\n", file.strip_prefix(dir).unwrap_or(&file).display(), bytes.len()));
-        h.update(&bytes);
+        hash_file(&mut h, dir, &file, &read_source(&file)?);
     }
-    format!("local {:x}", h.finalize())
+    Ok(format!("local {:x}", h.finalize()))
+}
+
+fn read_source(file: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("failed to read `{}`", file.display()))
+}
+
+/// Adds `file` (named relative to `dir`) and its `bytes` to a key.
+fn hash_file(h: &mut Sha256, dir: &Path, file: &Path, bytes: &[u8]) {
+    h.update(format!("{}\n{}\n", file.strip_prefix(dir).unwrap_or(file).display(), bytes.len()));
+    h.update(bytes);
 }
 
 /// Rust source without its comment lines: they cannot change what a section prints, and the

@@ -177,15 +177,21 @@ fn library_features_are_part_of_the_key_and_manifest_edits_that_resolve_alike_ar
     assert!(err.contains("`cargo metadata` failed") && err.contains("no-such-feature"), "{err}");
 }
 
+/// A crate `sauce` in the copy's `vendor/`, with `lib_rs` as its source; returns its folder.
+fn vendored_crate(fx: &Fixture, lib_rs: &str) -> std::path::PathBuf {
+    let sauce = fx.root.join("vendor/sauce");
+    std::fs::create_dir_all(sauce.join("src")).unwrap();
+    std::fs::write(sauce.join("Cargo.toml"), "[package]\nname = \"sauce\"\nversion = \"0.1.0\"\nedition = \"2024\"\n").unwrap();
+    std::fs::write(sauce.join("src/lib.rs"), lib_rs).unwrap();
+    sauce
+}
+
 #[test]
 fn the_roots_patched_crates_reach_the_programs_with_rooted_paths() {
     let fx = Fixture::new("basic");
     fx.run(&["eval", "--scale", "smoke"]).success();
     // A patch that nothing uses resolves alike: the outputs stay fresh.
-    let sauce = fx.root.join("vendor/sauce");
-    std::fs::create_dir_all(sauce.join("src")).unwrap();
-    std::fs::write(sauce.join("Cargo.toml"), "[package]\nname = \"sauce\"\nversion = \"0.1.0\"\nedition = \"2024\"\n").unwrap();
-    std::fs::write(sauce.join("src/lib.rs"), "").unwrap();
+    let sauce = vendored_crate(&fx, "");
     fx.append("lib/Cargo.toml", "\n[patch.crates-io]\nsauce = { path = \"../vendor/sauce\" }\n");
     let patched = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
     assert!(patched.contains("all 2 sections fresh"), "{patched}");
@@ -198,10 +204,7 @@ fn the_roots_patched_crates_reach_the_programs_with_rooted_paths() {
 #[test]
 fn editing_a_vendored_crates_sources_makes_outputs_stale() {
     let fx = Fixture::new("basic");
-    let sauce = fx.root.join("vendor/sauce");
-    std::fs::create_dir_all(sauce.join("src")).unwrap();
-    std::fs::write(sauce.join("Cargo.toml"), "[package]\nname = \"sauce\"\nversion = \"0.1.0\"\nedition = \"2024\"\n").unwrap();
-    std::fs::write(sauce.join("src/lib.rs"), "pub fn salt() -> u32 { 1 }\n").unwrap();
+    let sauce = vendored_crate(&fx, "pub fn salt() -> u32 { 1 }\n");
     fx.edit("lib/Cargo.toml", "[dependencies]\n", "[dependencies]\nsauce = { path = \"../vendor/sauce\" }\n");
     fx.run(&["eval", "--scale", "smoke"]).success();
     // What the crate computes is part of every key; files beside its sources are not.
