@@ -29,7 +29,7 @@ if [ "$upstream" = 1 ]; then
   # in the target folder d2l-book builds the programs in, which holds the libraries already.
   export CARGO_TARGET_DIR="$PWD/target"
   manifest=target/d2l-book/programs/Cargo.toml package="$(basename "$program")"
-  vendor/upstream.sh cargo build --release --manifest-path "$manifest" -p "$package"
+  vendor/upstream.sh cargo --only burn-flex build --release --manifest-path "$manifest" -p "$package"
   mkdir -p target/bench && cp "$program" target/bench/"$package"-flex-crates-io
   cargo build --release --manifest-path "$manifest" -p "$package"
 fi

@@ -74,7 +74,9 @@ def main():
       "[lowest-highest], and the ratio to PyTorch's median. Higher is better.")
     w("")
     if args.gpu:
-        w(f"- GPU: {args.gpu}; burn on its wgpu runtime (Vulkan), PyTorch on CUDA; CPU: {cpu_model()}")
+        apis = ", ".join(side.removeprefix("burn ") for side in sides if side != "PyTorch")
+        w(f"- GPU: {args.gpu}; burn through {apis} (`cuda`: the vendored cubecl-cuda, kernels compiled by "
+          f"NVRTC; `vulkan`: burn's wgpu runtime, SPIR-V), PyTorch on CUDA; CPU: {cpu_model()}")
     else:
         w(f"- CPU: {cpu_model()}, {args.threads} thread(s) per side, pinned to cores {args.cores} (taskset)")
     w(f"- load average (1 min) before the measurements: {min(loads):.2f} to {max(loads):.2f}")
@@ -85,8 +87,9 @@ def main():
       "1024 subsequences of 32 tokens (an example is a subsequence); cross-entropy, SGD lr 0.1; "
       "a training step is forward, loss read out, backward, optimizer step; "
       "inference is forward and argmax read out, without autodiff")
-    w("- sides: `burn flex` is the book's build (burn-flex vendored with our kernels, vendor/README.md); "
-      "`burn flex-crates-io` is the same with crates.io's burn-flex; the others are the features of bench/Cargo.toml")
+    if not args.gpu:
+        w("- sides: `burn flex` is the book's build (burn-flex vendored with our kernels, vendor/README.md); "
+          "`burn flex-crates-io` is the same with crates.io's burn-flex; the others are the features of bench/Cargo.toml")
     w("")
     models = [m for m in ["softmax", "mlp", "lenet", "alexnet", "vgg", "resnet18", "lstm"] if any(key[0] == m for key in runs)]
     for mode, title in [("train", "Training steps"), ("infer", "Inference")]:

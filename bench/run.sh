@@ -59,7 +59,7 @@ for variant in "${variants[@]}"; do
   name="${variant%%=*}" features="${variant#*=}"
   echo "== building the Rust side: $name"
   if [ "$name" = flex-crates-io ]; then
-    vendor/upstream.sh cargo build --release --locked -p d2l-bench
+    vendor/upstream.sh cargo --only burn-flex build --release --locked -p d2l-bench
   else
     cargo build --release --locked -p d2l-bench ${features:+--features "$features"}
   fi

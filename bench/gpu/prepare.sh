@@ -11,11 +11,16 @@
 #   bench/gpu/run.sh sections    (carry .gpu/sections)
 #   bench/gpu/run.sh bench       (carry .gpu/bench)
 #
-#   bench/gpu/prepare.sh [FEATURE]    FEATURE: vulkan (default) or wgpu
+#   bench/gpu/prepare.sh [FEATURES]
+#
+# FEATURES: the d2l crate's GPU features, comma-separated: `cuda,vulkan` (default: CUDA through
+# NVRTC, which `d2l::device()` takes first, and Vulkan, for `BURN_DEVICE=vulkan`), `vulkan`, `wgpu`.
+# Builds in $CARGO_TARGET_DIR where set, as cargo does.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-feature="${1:-vulkan}"
+feature="${1:-cuda,vulkan}"
 data="${D2L_DATA_DIR:-$HOME/.cache/d2l-rs/data}"
+target="${CARGO_TARGET_DIR:-target}"
 
 echo "== building with the d2l crate's \`$feature\` feature"
 cargo build --release --locked -p d2l-bench --features "$feature"
@@ -29,10 +34,10 @@ grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/ex
 pack() { # pack BINARY BUNDLE: a stripped copy
   strip -o ".gpu/$2/bin/$(basename "$1")" "$1"
 }
-pack target/release/chapter_linear-classification sections
-pack target/release/chapter_convolutional-neural-networks sections
-pack target/release/chapter_recurrent-neural-networks bench
-pack target/release/d2l-bench bench
+pack "$target"/release/chapter_linear-classification sections
+pack "$target"/release/chapter_convolutional-neural-networks sections
+pack "$target"/release/chapter_recurrent-neural-networks bench
+pack "$target"/release/d2l-bench bench
 for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
   cp "$data/$f" .gpu/sections/data/
 done

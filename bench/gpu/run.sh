@@ -6,12 +6,15 @@
 #   bench/gpu/run.sh bench      the RNN section (concise) at full scale, then burn on the GPU vs
 #                               PyTorch CUDA on the benchmark's models -> $OUT/results-gpu.md
 #
-# Each section gets a time limit (SECTION_TIMEOUT, 120 s), each measurement too (MEASURE_TIMEOUT,
-# 60 s: a first use compiles and tunes kernels). Before timing, `d2l-bench MODEL check`
-# trains each model on the CPU and on the GPU from the same weights and minibatches and compares
-# the losses. The benchmark repeats each measurement REPS times (2), both sides in turns.
-# For a dry run elsewhere: MODELS (default "softmax mlp lenet resnet18 lstm"), BACKEND (gpu;
-# `default` follows BURN_DEVICE), TORCH_DEVICE (cuda), PYTHON (python3).
+# Sections run on the device `d2l::device()` picks (CUDA first in a `cuda,vulkan` build); one that
+# fails there is run again with BURN_DEVICE=vulkan, where the build has Vulkan. Each run gets a
+# time limit (SECTION_TIMEOUT, 120 s), each measurement too (MEASURE_TIMEOUT, 60 s: a first use
+# compiles and tunes kernels). Before timing, `d2l-bench MODEL check` trains each model on the
+# CPU and on each GPU API of CHECK_APIS (the build's, e.g. "cuda vulkan") from the same weights
+# and minibatches and compares the losses. The table times burn through the API TIMED_API (the
+# build's first); each measurement is repeated REPS times (2), both sides in turns.
+# For a dry run elsewhere: MODELS (default "softmax mlp lenet resnet18 lstm"), TORCH_DEVICE
+# (cuda), PYTHON (python3).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 part="${1:?usage: bench/gpu/run.sh sections|bench}"
@@ -28,17 +31,34 @@ if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
 fi
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 [ -e "$icd" ] && export VK_DRIVER_FILES="$icd"
+# CUDA: NVRTC compiles burn's kernels at run time and needs the toolkit's headers (CUDA_PATH) and
+# libnvrtc; both are found from nvcc. cudarc loads libcuda and libnvrtc with dlopen.
+if [ -z "${CUDA_PATH:-}" ]; then
+  nvcc="$(command -v nvcc || ls /usr/local/cuda*/bin/nvcc 2>/dev/null | head -n 1 || true)"
+  [ -n "$nvcc" ] && export CUDA_PATH="$(dirname "$(dirname "$(readlink -f "$nvcc")")")"
+fi
+[ -n "${CUDA_PATH:-}" ] && export LD_LIBRARY_PATH="$CUDA_PATH/lib64:$CUDA_PATH/lib:${LD_LIBRARY_PATH:-}"
 for f in "$dir"/bin/*.xz; do xz -dc "$f" > "/tmp/d2l-gpu-bin/$(basename "$f" .xz)"; done
 chmod +x /tmp/d2l-gpu-bin/*
-{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"; echo "feature: $(cat "$dir/feature")"; } | tee "$out/gpu.txt"
+features="$(cat "$dir/feature")"
+apis="$(echo "$features" | tr ',' ' ')"
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+  echo "features: $features; CUDA_PATH: ${CUDA_PATH:-none}; libnvrtc: $(ls "${CUDA_PATH:-/nonexistent}"/lib64/libnvrtc.so* 2>/dev/null | head -n 1)"
+} | tee "$out/gpu.txt"
 export D2L_DATA_DIR="$PWD/$dir/data"
 
-section() { # section CHAPTER SECTION: one section at full scale, output and wall time logged
-  local log="$out/$2.log" start=$SECONDS
-  D2L_OUT_DIR="$out/$2-plots" timeout "${SECTION_TIMEOUT:-120}" "/tmp/d2l-gpu-bin/$1" "$2/burn" > "$log" 2>&1
+section() { # section CHAPTER SECTION [NAME]: one section at full scale, output and wall time logged
+  local name="${3:-$2}" start=$SECONDS
+  local log="$out/$name.log"
+  D2L_OUT_DIR="$out/$name-plots" timeout "${SECTION_TIMEOUT:-120}" "/tmp/d2l-gpu-bin/$1" "$2/burn" > "$log" 2>&1
   local rc=$?
-  echo "== $2: exit $rc, $((SECONDS - start)) s" | tee -a "$log"
+  echo "== $name: exit $rc, $((SECONDS - start)) s" | tee -a "$log"
   grep -v '^\[plot' "$log" | tail -n 8
+  if [ "$rc" != 0 ] && [ -z "${BURN_DEVICE:-}" ] && [[ " $apis " == *" vulkan "* ]]; then
+    echo "== $2 again, with BURN_DEVICE=vulkan"
+    BURN_DEVICE=vulkan section "$1" "$2" "$2-vulkan"
+  fi
 }
 
 case "$part" in
@@ -48,12 +68,15 @@ case "$part" in
     ;;
   bench)
     section chapter_recurrent-neural-networks rnn-concise
-    models="${MODELS:-softmax mlp lenet resnet18 lstm}" backend="${BACKEND:-gpu}"
-    for model in $models; do
-      batch=64
-      [ "$model" = resnet18 ] && batch=32
-      timeout "${MEASURE_TIMEOUT:-60}" /tmp/d2l-gpu-bin/d2l-bench "$model" check --batch "$batch" --backend "$backend" 2>>"$out/bench-stderr.log" | tee -a "$out/check.jsonl"
-    done
+    models="${MODELS:-softmax mlp lenet resnet18 lstm}" timed="${TIMED_API:-${apis%% *}}"
+    check() { # check API: each model's CPU and GPU losses -> check.jsonl
+      for model in $models; do
+        batch=64
+        [ "$model" = resnet18 ] && batch=32
+        BURN_DEVICE="$1" timeout "${MEASURE_TIMEOUT:-60}" /tmp/d2l-gpu-bin/d2l-bench "$model" check --batch "$batch" --backend default 2>>"$out/bench-stderr.log" | tee -a "$out/check.jsonl"
+      done
+    }
+    check "$timed"
     raw="$out/raw-gpu.tsv"
     : > "$raw"
     measure() { # measure COMMAND...: one line of JSON, with the load average before it
@@ -70,12 +93,16 @@ case "$part" in
         for mode in train infer; do
           echo "== repetition $rep: $model $mode"
           measure "${PYTHON:-python3}" -W ignore bench/torch_bench.py "$model" "$mode" --batch "$batch" --iters 20 --min-seconds 1 --threads 4 --device "${TORCH_DEVICE:-cuda}"
-          measure /tmp/d2l-gpu-bin/d2l-bench "$model" "$mode" --batch "$batch" --iters 20 --min-seconds 1 --backend "$backend" --build "$(cat "$dir/feature")"
+          BURN_DEVICE="$timed" measure /tmp/d2l-gpu-bin/d2l-bench "$model" "$mode" --batch "$batch" --iters 20 --min-seconds 1 --backend default --build "$timed"
         done
       done
     done
     python3 bench/report.py "$raw" --command "bench/gpu/run.sh bench" --threads 4 --cores all --gpu "$(head -n 1 "$out/gpu.txt")" > "$final/results-gpu.md"
     cat "$final/results-gpu.md"
+    # The other APIs of the build, after the table (which matters more, should time run out).
+    for api in ${CHECK_APIS:-$apis}; do
+      [ "$api" = "$timed" ] || check "$api"
+    done
     ;;
   *) echo "usage: bench/gpu/run.sh sections|bench" >&2; exit 2 ;;
 esac

@@ -25,7 +25,7 @@ struct Args {
     /// (training steps on the CPU and on `--backend` from the same weights and minibatches,
     /// whose losses must agree).
     mode: String,
-    /// `flex`; `gpu` (the first GPU, `gpu(0)`) in a build with the `vulkan` or `wgpu`
+    /// `flex`; `gpu` (the first GPU, `gpu(0)`) in a build with the `cuda`, `vulkan` or `wgpu`
     /// feature; `default` (burn's `Device::default()`, which follows `BURN_DEVICE`); or, in a
     /// build with the `ndarray` feature, `ndarray`.
     #[arg(long, default_value = "flex")]
@@ -196,7 +196,7 @@ fn main() {
         "flex" => Device::flex(),
         "gpu" if num_gpus() > 0 => gpu(0),
         "gpu" => {
-            eprintln!("error: no GPU found: build with `--features vulkan` (or `wgpu`) on a machine with a GPU and its Vulkan driver");
+            eprintln!("error: no GPU found: build with `--features cuda` (or `vulkan`, `wgpu`) on a machine with a GPU and its driver");
             std::process::exit(2);
         }
         "default" => Device::default(),
@@ -263,7 +263,7 @@ fn check_model(args: &Args, device: &Device, size: usize, lr: f64) {
     // most 5e-6 over the first two steps); a wrong kernel is off in the first digits.
     let agree = worst < 1e-4;
     let result = serde_json::json!({
-        "side": "check", "backend": args.backend, "model": args.model, "batch": args.batch,
+        "side": "check", "backend": args.backend, "device": format!("{device:?}"), "model": args.model, "batch": args.batch,
         "cpu_losses": ours, "device_losses": theirs, "max_relative_difference_first_two": worst, "agree": agree,
     });
     println!("{result}");
