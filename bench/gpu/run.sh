@@ -55,7 +55,7 @@ section() { # section CHAPTER SECTION [NAME]: one section at full scale, output 
   local rc=$?
   echo "== $name: exit $rc, $((SECONDS - start)) s" | tee -a "$log"
   grep -v '^\[plot' "$log" | tail -n 8
-  if [ "$rc" != 0 ] && [ -z "${BURN_DEVICE:-}" ] && [[ " $apis " == *" vulkan "* ]]; then
+  if [ "$rc" != 0 ] && [ -z "${BURN_DEVICE:-}" ] && [ "${apis%% *}" != vulkan ] && [[ " $apis " == *" vulkan "* ]]; then
     echo "== $2 again, with BURN_DEVICE=vulkan"
     BURN_DEVICE=vulkan section "$1" "$2" "$2-vulkan"
   fi
