@@ -74,9 +74,9 @@ def main():
       "[lowest-highest], and the ratio to PyTorch's median. Higher is better.")
     w("")
     if args.gpu:
-        apis = ", ".join(side.removeprefix("burn ") for side in sides if side != "PyTorch")
-        w(f"- GPU: {args.gpu}; burn through {apis} (`cuda`: the vendored cubecl-cuda, kernels compiled by "
-          f"NVRTC; `vulkan`: burn's wgpu runtime, SPIR-V), PyTorch on CUDA; CPU: {cpu_model()}")
+        apis = {"cuda": "`cuda` (kernels compiled by NVRTC)", "vulkan": "`vulkan` (burn's wgpu runtime, SPIR-V)"}
+        timed = ", ".join(apis.get(api, f"`{api}`") for api in (s.removeprefix("burn ") for s in sides if s != "PyTorch"))
+        w(f"- GPU: {args.gpu}; burn through {timed}, PyTorch on CUDA; CPU: {cpu_model()}")
     else:
         w(f"- CPU: {cpu_model()}, {args.threads} thread(s) per side, pinned to cores {args.cores} (taskset)")
     w(f"- load average (1 min) before the measurements: {min(loads):.2f} to {max(loads):.2f}")
