@@ -138,95 +138,62 @@ impl KeyBase {
     }
 }
 
-/// The packages the generated workspace builds, one line each: name, version, source (`local`
-/// for path packages) and enabled features, as `cargo metadata` resolves them from `Cargo.lock`
-/// and the manifests, dev-dependencies left out. A path package outside `hashed` (the library
-/// and capture crates, hashed on their own) and outside the workspace, such as a vendored crate
-/// the root patches in, also gets the digest of its sources: editing its kernels changes results.
+/// The packages the generated workspace builds, one line each: name, version, where it comes
+/// from and enabled features, as `cargo tree` resolves them from `Cargo.lock` and the manifests
+/// for every target platform (so the key is the same on every host), dev-dependencies left out.
+/// A path package is `local`; outside the workspace and `hashed` (the library and capture
+/// crates, hashed on their own), such as a vendored crate the root patches in, it also gets the
+/// digest of its sources: editing its kernels changes results.
 ///
-/// This rather than `Cargo.lock` itself: the lock also lists packages that only an optional
-/// feature builds (the GPU backends), and a library feature turned on for the programs
-/// (`[programs] features`) changes the features resolved here, not the lock.
+/// Not `Cargo.lock`, which also lists packages that only an optional feature builds (the GPU
+/// backends), and a library feature turned on for the programs (`[programs] features`) changes
+/// the features resolved here, not the lock. Not `cargo metadata` either: its resolve keeps an
+/// optional dependency that some enabled feature names only weakly (`dep?/std`) although nothing
+/// builds it (rust-lang/cargo#10801), so patching in a crate only a GPU feature builds, such as
+/// cubecl-cuda, changed the CPU build's keys.
 fn resolved_packages(workspace: &Path, hashed: &[PathBuf]) -> anyhow::Result<String> {
-    #[derive(Deserialize)]
-    struct Metadata {
-        packages: Vec<Package>,
-        workspace_members: Vec<String>,
-        resolve: Resolve,
-    }
-    #[derive(Deserialize)]
-    struct Package {
-        id: String,
-        name: String,
-        version: String,
-        source: Option<String>,
-        manifest_path: PathBuf,
-    }
-    #[derive(Deserialize)]
-    struct Resolve {
-        nodes: Vec<Node>,
-    }
-    #[derive(Deserialize)]
-    struct Node {
-        id: String,
-        deps: Vec<Dep>,
-        features: Vec<String>,
-    }
-    #[derive(Deserialize)]
-    struct Dep {
-        pkg: String,
-        dep_kinds: Vec<DepKind>,
-    }
-    #[derive(Deserialize)]
-    struct DepKind {
-        kind: Option<String>,
-    }
-
     let manifest = workspace.join("Cargo.toml");
     let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--manifest-path"])
+        .args(["tree", "--target", "all", "--edges", "normal,build", "--prefix", "none", "--format", "{p} [{f}]", "--manifest-path"])
         .arg(&manifest)
         .output()
-        .context("failed to start `cargo metadata`")?;
+        .context("failed to start `cargo tree`")?;
     if !out.status.success() {
-        anyhow::bail!("`cargo metadata` failed on `{}`:\n{}", manifest.display(), String::from_utf8_lossy(&out.stderr).trim_end());
+        anyhow::bail!("`cargo tree` failed on `{}`:\n{}", manifest.display(), String::from_utf8_lossy(&out.stderr).trim_end());
     }
-    let meta: Metadata = serde_json::from_slice(&out.stdout).context("unexpected output of `cargo metadata`")?;
-    let nodes: BTreeMap<&str, &Node> = meta.resolve.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
-    let packages: BTreeMap<&str, &Package> = meta.packages.iter().map(|p| (p.id.as_str(), p)).collect();
-    let mut seen = std::collections::BTreeSet::new();
-    let mut todo: Vec<&str> = meta.workspace_members.iter().map(String::as_str).collect();
-    while let Some(id) = todo.pop() {
-        if !seen.insert(id) {
-            continue;
-        }
-        let deps = nodes.get(id).map(|n| n.deps.as_slice()).unwrap_or_default();
-        todo.extend(deps.iter().filter(|d| d.dep_kinds.iter().any(|k| k.kind.as_deref() != Some("dev"))).map(|d| d.pkg.as_str()));
+    let tree = String::from_utf8(out.stdout).context("`cargo tree` printed something that is not UTF-8")?;
+    let mut lines = std::collections::BTreeSet::new();
+    for line in tree.lines().map(|l| l.trim_end_matches(" (*)")).filter(|l| !l.is_empty()) {
+        lines.insert(package_line(line, workspace, hashed)?);
     }
-    let mut lines = Vec::new();
-    for id in &seen {
-        let (Some(package), Some(node)) = (packages.get(id), nodes.get(id)) else { continue };
-        let source = match (&package.source, package.manifest_path.parent()) {
-            (Some(source), _) => source.clone(),
-            (None, Some(dir)) => local_digest(dir, hashed, &meta.workspace_members, id)?,
-            (None, None) => continue,
-        };
-        lines.push(format!("{} {} {} [{}]\n", package.name, package.version, source, node.features.join(",")));
-    }
-    lines.sort();
-    Ok(lines.concat())
+    Ok(lines.into_iter().collect())
 }
 
-/// `local`, plus the SHA-256 of the sources of a path package that is neither a workspace member
-/// nor one of the `hashed` crates.
-fn local_digest(dir: &Path, hashed: &[PathBuf], members: &[String], id: &str) -> anyhow::Result<String> {
-    let same = |a: &Path, b: &Path| a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
-    if members.iter().any(|m| m == id) || hashed.iter().any(|h| same(h, dir)) {
+/// One line of `cargo tree --format "{p} [{f}]"`, `name vX.Y.Z (from) [features]` where `from`
+/// is a path, a git URL, `proc-macro` or missing (crates.io), with a path replaced by
+/// `local_digest`.
+fn package_line(line: &str, workspace: &Path, hashed: &[PathBuf]) -> anyhow::Result<String> {
+    let (package, features) = line.rsplit_once(" [").with_context(|| format!("unexpected line from `cargo tree`: {line}"))?;
+    let mut parts = package.splitn(3, ' ');
+    let (name, version, from) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let from = match from.strip_prefix('(').and_then(|f| f.split_once(')')) {
+        Some((dir, rest)) if Path::new(dir).is_absolute() => format!("({}){rest}", local_digest(Path::new(dir), workspace, hashed)?),
+        _ => from.to_string(),
+    };
+    Ok(format!("{name} {version} {from} [{features}\n"))
+}
+
+/// `local`, plus the SHA-256 of the sources of a path package that is neither in the generated
+/// `workspace` (the programs, hashed per page) nor one of the `hashed` crates.
+fn local_digest(dir: &Path, workspace: &Path, hashed: &[PathBuf]) -> anyhow::Result<String> {
+    let canonical = |p: &Path| p.canonicalize().with_context(|| format!("failed to find `{}`", p.display()));
+    let dir = canonical(dir)?;
+    if dir.starts_with(canonical(workspace)?) || hashed.iter().any(|h| h.canonicalize().ok().as_deref() == Some(dir.as_path())) {
         return Ok("local".into());
     }
     let mut h = Sha256::new();
-    for file in crate::library::crate_sources(dir) {
-        hash_file(&mut h, dir, &file, &read_source(&file)?);
+    for file in crate::library::crate_sources(&dir) {
+        hash_file(&mut h, &dir, &file, &read_source(&file)?);
     }
     Ok(format!("local {:x}", h.finalize()))
 }

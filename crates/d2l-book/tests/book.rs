@@ -174,7 +174,7 @@ fn library_features_are_part_of_the_key_and_manifest_edits_that_resolve_alike_ar
     assert!(again.contains("all 2 sections fresh"), "{again}");
 
     let err = fx.run(&["--features", "no-such-feature", "eval", "--scale", "smoke"]).failure().stderr;
-    assert!(err.contains("`cargo metadata` failed") && err.contains("no-such-feature"), "{err}");
+    assert!(err.contains("`cargo tree` failed") && err.contains("no-such-feature"), "{err}");
 }
 
 /// A crate `sauce` in the copy's `vendor/`, with `lib_rs` as its source; returns its folder.
@@ -214,6 +214,27 @@ fn editing_a_vendored_crates_sources_makes_outputs_stale() {
     std::fs::write(sauce.join("src/lib.rs"), "pub fn salt() -> u32 { 2 }\n").unwrap();
     let edited = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
     assert!(edited.contains("2 of 2 sections to run"), "{edited}");
+}
+
+#[test]
+fn a_crate_that_only_an_unused_feature_builds_is_not_part_of_the_key() {
+    let fx = Fixture::new("basic");
+    let sauce = vendored_crate(&fx, "pub fn salt() -> u32 { 1 }\n");
+    fx.append("vendor/sauce/Cargo.toml", "\n[features]\nstd = []\n");
+    fx.edit("lib/Cargo.toml", "[dependencies]\n", "[dependencies]\nsauce = { path = \"../vendor/sauce\", optional = true }\n");
+    // `std` names sauce weakly, as burn names cubecl-cuda: `cargo metadata` lists it anyway
+    // (rust-lang/cargo#10801), but only `gpu` builds it.
+    fx.edit("lib/Cargo.toml", "tomato = []", "tomato = []\ndefault = [\"std\"]\nstd = [\"sauce?/std\"]\ngpu = [\"dep:sauce\"]");
+    fx.run(&["eval", "--scale", "smoke"]).success();
+    std::fs::write(sauce.join("src/lib.rs"), "pub fn salt() -> u32 { 2 }\n").unwrap();
+    let unbuilt = fx.run(&["eval", "--scale", "smoke"]).success().stderr;
+    assert!(unbuilt.contains("all 2 sections fresh"), "{unbuilt}");
+
+    // With the feature that builds it, its sources count.
+    fx.run(&["--features", "gpu", "eval", "--scale", "smoke"]).success();
+    std::fs::write(sauce.join("src/lib.rs"), "pub fn salt() -> u32 { 3 }\n").unwrap();
+    let built = fx.run(&["--features", "gpu", "eval", "--scale", "smoke"]).success().stderr;
+    assert!(built.contains("2 of 2 sections to run"), "{built}");
 }
 
 #[test]
