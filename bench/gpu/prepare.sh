@@ -13,13 +13,12 @@
 #
 #   bench/gpu/prepare.sh [FEATURES]
 #
-# FEATURES: the d2l crate's GPU features, comma-separated: `vulkan` (default), `wgpu`, or, on the
-# branch `cuda-nvrtc` (vendor/README.md), `cuda,vulkan`: CUDA through NVRTC, which
-# `d2l::device()` takes first, and Vulkan for `BURN_DEVICE=vulkan`.
+# FEATURES: the d2l crate's GPU features, comma-separated: `cuda,vulkan` (default: CUDA through
+# NVRTC, which `d2l::device()` takes first, and Vulkan, for `BURN_DEVICE=vulkan`), `vulkan`, `wgpu`.
 # Builds in $CARGO_TARGET_DIR where set, as cargo does.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-feature="${1:-vulkan}"
+feature="${1:-cuda,vulkan}"
 data="${D2L_DATA_DIR:-$HOME/.cache/d2l-rs/data}"
 target="${CARGO_TARGET_DIR:-target}"
 

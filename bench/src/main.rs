@@ -196,7 +196,7 @@ fn main() {
         "flex" => Device::flex(),
         "gpu" if num_gpus() > 0 => gpu(0),
         "gpu" => {
-            eprintln!("error: no GPU found: build with `--features vulkan` (or `wgpu`; `cuda` on the cuda-nvrtc branch) on a machine with a GPU and its driver");
+            eprintln!("error: no GPU found: build with `--features cuda` (or `vulkan`, `wgpu`) on a machine with a GPU and its driver");
             std::process::exit(2);
         }
         "default" => Device::default(),
