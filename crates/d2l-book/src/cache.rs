@@ -162,11 +162,9 @@ fn resolved_packages(workspace: &Path, hashed: &[PathBuf]) -> anyhow::Result<Str
         anyhow::bail!("`cargo tree` failed on `{}`:\n{}", manifest.display(), String::from_utf8_lossy(&out.stderr).trim_end());
     }
     let tree = String::from_utf8(out.stdout).context("`cargo tree` printed something that is not UTF-8")?;
-    let mut lines = std::collections::BTreeSet::new();
-    for line in tree.lines().map(|l| l.trim_end_matches(" (*)")).filter(|l| !l.is_empty()) {
-        lines.insert(package_line(line, workspace, hashed)?);
-    }
-    Ok(lines.into_iter().collect())
+    // Each member's tree repeats the packages the members share: digest each once.
+    let packages: std::collections::BTreeSet<&str> = tree.lines().map(|l| l.trim_end_matches(" (*)")).filter(|l| !l.is_empty()).collect();
+    packages.into_iter().map(|line| package_line(line, workspace, hashed)).collect()
 }
 
 /// One line of `cargo tree --format "{p} [{f}]"`, `name vX.Y.Z (from) [features]` where `from`
