@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 vendored=()
 for manifest in vendor/*/Cargo.toml; do vendored+=("$(basename "$(dirname "$manifest")")"); done
+require_vendored() { [ -d "vendor/${1:-}" ] || { echo "no vendored crate vendor/${1:-}" >&2; exit 2; }; }
 
 # The directory of crates.io's release of a vendored crate, same version.
 original() {
@@ -32,7 +33,7 @@ print(os.path.dirname(packages[0]["manifest_path"]))' "$name"
 case "${1:-}" in
   diff)
     for name in "${2:-${vendored[@]}}"; do
-      [ -d "vendor/$name" ] || { echo "no vendored crate vendor/$name" >&2; exit 2; }
+      require_vendored "$name"
       from="$(original "$name")"
       # `diff` exits 1 when the trees differ, which is the point.
       diff -ruN --exclude=.cargo-ok --exclude=Cargo.lock --exclude=target "$from" "vendor/$name" \
@@ -44,7 +45,7 @@ case "${1:-}" in
     shift
     swapped=("${vendored[@]}")
     if [ "${1:-}" = --only ]; then
-      [ -d "vendor/${2:-}" ] || { echo "no vendored crate vendor/${2:-}" >&2; exit 2; }
+      require_vendored "${2:-}"
       swapped=("$2"); shift 2
     fi
     overrides=()
