@@ -115,9 +115,19 @@ fn gpus() -> Vec<Device> {
         found.extend(Device::enumerate(burn::tensor::DeviceType::Vulkan));
         #[cfg(all(feature = "wgpu", not(feature = "vulkan")))]
         found.extend(Device::enumerate(burn::tensor::DeviceType::Wgpu));
-        // A software renderer has no card behind it: it is the CPU in disguise.
+        // A software renderer has no card behind it: it is the CPU in disguise. A card that two
+        // APIs reach (an NVIDIA GPU under CUDA and Vulkan) counts once, as its first (CUDA) device.
         #[cfg(any(feature = "cuda", feature = "vulkan", feature = "wgpu"))]
-        found.retain(|device| device.identity().is_some_and(|id| id.physical.is_some()));
+        {
+            let mut cards = Vec::new();
+            found.retain(|device| match device.identity().and_then(|id| id.physical) {
+                Some(card) if !cards.iter().any(|seen| card.is_same_card(seen)) => {
+                    cards.push(card);
+                    true
+                }
+                _ => false,
+            });
+        }
         found
     };
     GPUS.get_or_init(find).clone()
