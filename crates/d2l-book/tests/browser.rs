@@ -6,11 +6,11 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::Fixture;
+use common::{Fixture, package_dir};
 
 #[test]
 fn a_reader_switches_tabs_sees_math_and_plots_and_searches() {
-    let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let browser_dir = package_dir().join("tests/browser");
     assert!(
         browser_dir.join("node_modules/playwright-core").is_dir(),
         "playwright-core is missing: run `npm ci --prefix {}` (the project's test command `scripts/test` does)",

@@ -5,6 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// This package's folder, as cargo sets it for the running test. `env!` would bake in the
+/// folder of the checkout that compiled the binary, and cargo reuses a test binary from another
+/// checkout that shares the target folder when the sources there are not newer.
+pub(crate) fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from)
+}
+
 /// A copy of a fixture under `tests/fixtures/`.
 pub(crate) struct Fixture {
     /// Keeps the folder alive.
@@ -16,11 +23,11 @@ pub(crate) struct Fixture {
 impl Fixture {
     /// Copies fixture `name`, pointing its library at this repository's `d2l-capture`.
     pub(crate) fn new(name: &str) -> Fixture {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+        let src = package_dir().join("tests/fixtures").join(name);
         let dir = tempfile::tempdir().expect("temporary folder");
         let root = dir.path().join(name);
         copy(&src, &root);
-        let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../d2l-capture").canonicalize().unwrap();
+        let capture = package_dir().join("../d2l-capture").canonicalize().unwrap();
         let manifest = root.join("lib/Cargo.toml");
         let text = std::fs::read_to_string(&manifest).unwrap().replace("D2L_CAPTURE_PATH", &capture.display().to_string());
         std::fs::write(&manifest, text).unwrap();

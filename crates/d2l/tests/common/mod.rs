@@ -125,7 +125,10 @@ pub fn refused_url(file: &str) -> String {
 /// else `shared/data` beside the project.
 pub fn shared_data() -> PathBuf {
     let listed = std::env::var_os("D2L_DATA_MIRROR").unwrap_or_default();
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    // Cargo sets the package folder for the running test too; `env!` alone would name the
+    // checkout that compiled the binary, which may be another one sharing the target folder.
+    let package = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from);
+    let beside = package.join("../../../shared/data");
     std::env::split_paths(&listed).chain([beside]).find(|p| p.join("timemachine.txt").is_file()).unwrap_or_else(|| {
         panic!("no folder with the book's data files: set `D2L_DATA_MIRROR` to the project's `shared/data`")
     })
