@@ -64,6 +64,11 @@ def main():
                 sides.append(side)
             runs[(r["model"], r["mode"], side)].append((r["examples_per_s"], r["peak_rss_mib"], float(load)))
             loads.append(float(load))
+    if not runs:
+        # Every measurement failed (no driver, no PyTorch, a time limit); their errors are not here.
+        raise SystemExit(f"error: {args.raw} holds no measurement, every run failed: see "
+                         "bench-stderr.log beside it (bench/gpu/run.sh), or run one measurement "
+                         "by hand to see its error (bench/run.sh)")
 
     out = []
     w = out.append

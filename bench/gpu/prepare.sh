@@ -5,7 +5,8 @@
 # and packs two bundles, each under the tool's 64 MiB of carried files:
 #
 #   .gpu/sections  the chapter programs of softmax regression and LeNet, Fashion-MNIST
-#   .gpu/bench     the benchmark binary, the RNN chapter's programs, The Time Machine
+#   .gpu/bench     the benchmark binary, the programs of the RNN chapter and of the builders'
+#                  guide (its section on GPUs lists the devices), The Time Machine
 #
 # Both hold Debian's Vulkan loader (libvulkan1). Then, on the device, one call per bundle:
 #   bench/gpu/run.sh sections    (carry .gpu/sections)
@@ -24,10 +25,10 @@ target="${CARGO_TARGET_DIR:-target}"
 
 echo "== building with the d2l crate's \`$feature\` feature"
 cargo build --release --locked -p d2l-bench --features "$feature"
-# Builds every chapter's programs with the feature and runs the three sections (smoke scale);
-# this also fetches their data into the d2l cache ($data).
+# Builds every chapter's programs with the feature and runs the sections (smoke scale); this also
+# fetches their data into the d2l cache ($data).
 cargo run --release --locked -p d2l-book -- --features "$feature" eval --scale smoke \
-  softmax-regression-concise lenet rnn-concise
+  softmax-regression-concise lenet rnn-concise use-gpu
 
 rm -rf .gpu && mkdir -p .gpu/sections/bin .gpu/sections/data .gpu/bench/bin .gpu/bench/data
 grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
@@ -37,6 +38,7 @@ pack() { # pack BINARY BUNDLE: a stripped copy
 pack "$target"/release/chapter_linear-classification sections
 pack "$target"/release/chapter_convolutional-neural-networks sections
 pack "$target"/release/chapter_recurrent-neural-networks bench
+pack "$target"/release/chapter_builders-guide bench
 pack "$target"/release/d2l-bench bench
 for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
   cp "$data/$f" .gpu/sections/data/

@@ -3,8 +3,10 @@
 # logs, plots and bench results to $OUT (the device tool's folder; /tmp/d2l-gpu elsewhere).
 #
 #   bench/gpu/run.sh sections   softmax regression (concise) and LeNet at full scale
-#   bench/gpu/run.sh bench      the RNN section (concise) at full scale, then burn on the GPU vs
-#                               PyTorch CUDA on the benchmark's models -> $OUT/results-gpu.md
+#   bench/gpu/run.sh bench      the section on GPUs (which devices the build finds: one card counts
+#                               once, whichever APIs reach it), the RNN section (concise) at full
+#                               scale, then burn on the GPU vs PyTorch CUDA on the benchmark's
+#                               models -> $OUT/results-gpu.md
 #
 # Sections run on the device `d2l::device()` picks (CUDA first in a `cuda,vulkan` build); one that
 # fails there is run again with BURN_DEVICE=vulkan, where the build has Vulkan. Each run gets a
@@ -54,7 +56,7 @@ section() { # section CHAPTER SECTION [NAME]: one section at full scale, output 
   D2L_OUT_DIR="$out/$name-plots" timeout "${SECTION_TIMEOUT:-120}" "/tmp/d2l-gpu-bin/$1" "$2/burn" > "$log" 2>&1
   local rc=$?
   echo "== $name: exit $rc, $((SECONDS - start)) s" | tee -a "$log"
-  grep -v '^\[plot' "$log" | tail -n 8
+  grep -v '^\[plot' "$log" | tail -n 12
   if [ "$rc" != 0 ] && [ -z "${BURN_DEVICE:-}" ] && [ "${apis%% *}" != vulkan ] && [[ " $apis " == *" vulkan "* ]]; then
     echo "== $2 again, with BURN_DEVICE=vulkan"
     BURN_DEVICE=vulkan section "$1" "$2" "$2-vulkan"
@@ -67,6 +69,7 @@ case "$part" in
     section chapter_convolutional-neural-networks lenet
     ;;
   bench)
+    section chapter_builders-guide use-gpu
     section chapter_recurrent-neural-networks rnn-concise
     models="${MODELS:-softmax mlp lenet resnet18 lstm}" timed="${TIMED_API:-${apis%% *}}"
     check() { # check API: each model's CPU and GPU losses -> check.jsonl
