@@ -14,7 +14,8 @@
 # compiles and tunes kernels). Before timing, `d2l-bench MODEL check` trains each model on the
 # CPU and on each GPU API of CHECK_APIS (the build's, e.g. "cuda vulkan") from the same weights
 # and minibatches and compares the losses. The table times burn through the API TIMED_API (the
-# build's first); each measurement is repeated REPS times (2), both sides in turns.
+# build's first, or Vulkan where no model ran through it); each measurement is repeated REPS
+# times (2), both sides in turns.
 # For a dry run elsewhere: MODELS (default "softmax mlp lenet resnet18 lstm"), TORCH_DEVICE
 # (cuda), PYTHON (python3).
 set -uo pipefail
@@ -80,6 +81,13 @@ case "$part" in
       done
     }
     check "$timed"
+    # No model ran through the first API (CUDA without a usable driver or NVRTC): time through
+    # Vulkan rather than come back with an empty table.
+    if [ ! -s "$out/check.jsonl" ] && [ -z "${TIMED_API:-}" ] && [ "$timed" != vulkan ] && [[ " $apis " == *" vulkan "* ]]; then
+      echo "== no model ran through $timed (bench-stderr.log): timing through vulkan instead"
+      timed=vulkan
+      check vulkan
+    fi
     raw="$out/raw-gpu.tsv"
     : > "$raw"
     measure() { # measure COMMAND...: one line of JSON, with the load average before it
@@ -100,8 +108,12 @@ case "$part" in
         done
       done
     done
-    python3 bench/report.py "$raw" --command "bench/gpu/run.sh bench" --threads 4 --cores all --gpu "$(head -n 1 "$out/gpu.txt")" > "$final/results-gpu.md"
-    cat "$final/results-gpu.md"
+    # Written beside, then moved: a report that fails leaves no empty results-gpu.md behind.
+    if python3 bench/report.py "$raw" --command "bench/gpu/run.sh bench" --threads 4 --cores all \
+        --gpu "$(head -n 1 "$out/gpu.txt")" > "$out/results-gpu.md.part"; then
+      mv "$out/results-gpu.md.part" "$final/results-gpu.md"
+      cat "$final/results-gpu.md"
+    fi
     # The other APIs of the build, after the table (which matters more, should time run out).
     for api in ${CHECK_APIS:-$apis}; do
       [ "$api" = "$timed" ] || check "$api"
