@@ -8,7 +8,8 @@
 #                               scale, then burn on the GPU vs PyTorch CUDA on the benchmark's
 #                               models -> $OUT/results-gpu.md
 #
-# Sections run on the device `d2l::device()` picks (CUDA first in a `cuda,vulkan` build); one that
+# Sections run on the device `d2l::device()` picks (CUDA first in a `cuda,vulkan` build), and
+# their output is followed by the end of the CPU run committed in book/_outputs/; one that
 # fails there is run again with BURN_DEVICE=vulkan, where the build has Vulkan. Each run gets a
 # time limit (SECTION_TIMEOUT, 120 s), each measurement too (MEASURE_TIMEOUT, 60 s: a first use
 # compiles and tunes kernels). Before timing, `d2l-bench MODEL check` trains each model on the
@@ -51,6 +52,18 @@ apis="$(echo "$features" | tr ',' ' ')"
 } | tee "$out/gpu.txt"
 export D2L_DATA_DIR="$PWD/$dir/data"
 
+reference() { # reference CHAPTER SECTION: the text the committed CPU run printed, to compare with
+  python3 - "book/_outputs/$1/$2.json" <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))
+cells = run["frameworks"]["burn"]
+lines = [line for cell in sorted(cells, key=int) for out in cells[cell] if out["kind"] == "stdout"
+         for line in out["text"].splitlines()]
+print(f"-- the CPU run committed in {sys.argv[1]} ({run['seconds']} s) ended with:")
+print("\n".join(lines[-6:]))
+PY
+}
+
 section() { # section CHAPTER SECTION [NAME]: one section at full scale, output and wall time logged
   local name="${3:-$2}" start=$SECONDS
   local log="$out/$name.log"
@@ -58,6 +71,7 @@ section() { # section CHAPTER SECTION [NAME]: one section at full scale, output 
   local rc=$?
   echo "== $name: exit $rc, $((SECONDS - start)) s" | tee -a "$log"
   grep -v '^\[plot' "$log" | tail -n 12
+  reference "$1" "$2"
   if [ "$rc" != 0 ] && [ -z "${BURN_DEVICE:-}" ] && [ "${apis%% *}" != vulkan ] && [[ " $apis " == *" vulkan "* ]]; then
     echo "== $2 again, with BURN_DEVICE=vulkan"
     BURN_DEVICE=vulkan section "$1" "$2" "$2-vulkan"
