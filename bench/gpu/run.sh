@@ -52,6 +52,10 @@ apis="$(echo "$features" | tr ',' ' ')"
 } | tee "$out/gpu.txt"
 export D2L_DATA_DIR="$PWD/$dir/data"
 
+vulkan_besides() { # vulkan_besides API: the build has Vulkan to fall back on when API fails
+  [ "$1" != vulkan ] && [[ " $apis " == *" vulkan "* ]]
+}
+
 reference() { # reference CHAPTER SECTION: the text the committed CPU run printed, to compare with
   python3 - "book/_outputs/$1/$2.json" <<'PY'
 import json, sys
@@ -71,10 +75,11 @@ section() { # section CHAPTER SECTION [NAME]: one section at full scale, output 
   local rc=$?
   echo "== $name: exit $rc, $((SECONDS - start)) s" | tee -a "$log"
   grep -v '^\[plot' "$log" | tail -n 12
-  reference "$1" "$2"
-  if [ "$rc" != 0 ] && [ -z "${BURN_DEVICE:-}" ] && [ "${apis%% *}" != vulkan ] && [[ " $apis " == *" vulkan "* ]]; then
+  if [ "$rc" != 0 ] && [ -z "${BURN_DEVICE:-}" ] && vulkan_besides "${apis%% *}"; then
     echo "== $2 again, with BURN_DEVICE=vulkan"
     BURN_DEVICE=vulkan section "$1" "$2" "$2-vulkan"
+  else
+    reference "$1" "$2"
   fi
 }
 
@@ -97,7 +102,7 @@ case "$part" in
     check "$timed"
     # No model ran through the first API (CUDA without a usable driver or NVRTC): time through
     # Vulkan rather than come back with an empty table.
-    if [ ! -s "$out/check.jsonl" ] && [ -z "${TIMED_API:-}" ] && [ "$timed" != vulkan ] && [[ " $apis " == *" vulkan "* ]]; then
+    if [ ! -s "$out/check.jsonl" ] && [ -z "${TIMED_API:-}" ] && vulkan_besides "$timed"; then
       echo "== no model ran through $timed (bench-stderr.log): timing through vulkan instead"
       timed=vulkan
       check vulkan
