@@ -199,7 +199,8 @@ fn main() {
             eprintln!("error: no GPU found: build with `--features cuda` (or `vulkan`, `wgpu`) on a machine with a GPU and its driver");
             std::process::exit(2);
         }
-        "default" => Device::default(),
+        // Checked by d2l first: for a missing driver burn panics with a backtrace.
+        "default" => d2l::runtime::device_override().unwrap_or_default(),
         // Deprecated upstream; measured to show what the book would lose or gain by it.
         #[cfg(feature = "ndarray")]
         #[allow(deprecated)]

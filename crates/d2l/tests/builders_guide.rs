@@ -170,3 +170,35 @@ fn without_gpu_support_every_device_helper_falls_back_to_the_cpu() {
     assert_eq!(d2l::device(), cpu());
     assert!(std::panic::catch_unwind(|| gpu(0)).is_err());
 }
+
+#[test]
+fn burn_device_names_that_this_build_cannot_honour_are_explained() {
+    assert_eq!(d2l::runtime::named_device("flex"), Ok(cpu()));
+    assert_eq!(d2l::runtime::named_device("Flex"), Ok(cpu()));
+    let no_feature = d2l::runtime::named_device("cuda").unwrap_err();
+    assert!(no_feature.contains("--features cuda"), "{no_feature}");
+    let unknown = d2l::runtime::named_device("gpu").unwrap_err();
+    assert!(unknown.contains("which has: flex"), "{unknown}");
+}
+
+/// Not a test on its own: the child process of the test below, which sets `D2L_DEVICE_CHILD`.
+#[test]
+fn device_in_a_child_process() {
+    if std::env::var_os("D2L_DEVICE_CHILD").is_some() {
+        d2l::device();
+    }
+}
+
+#[test]
+fn a_burn_device_this_build_cannot_honour_ends_the_program_with_one_line_and_no_panic() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "device_in_a_child_process", "--nocapture"])
+        .env("D2L_DEVICE_CHILD", "1")
+        .env("BURN_DEVICE", "vulkan")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error: BURN_DEVICE=vulkan: this build has no vulkan backend"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
