@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares the GPU check for a lent machine that has a GPU but no Rust toolchain and no network
 # (the `device` tool): builds the benchmark and the section programs here with a GPU feature of
-# the d2l crate, runs the sections here once at smoke scale (on the CPU, where no GPU is found),
+# the d2l crate, checks the benchmark's models through Vulkan on Mesa's software driver (a build
+# with `vulkan`), runs the sections here once at smoke scale (on the CPU, where no GPU is found),
 # and packs two bundles, each under the tool's 64 MiB of carried files:
 #
 #   .gpu/sections  the chapter programs of softmax regression and LeNet, Fashion-MNIST
@@ -25,6 +26,22 @@ target="${CARGO_TARGET_DIR:-target}"
 
 echo "== building with the d2l crate's \`$feature\` feature"
 cargo build --release --locked -p d2l-bench --features "$feature"
+# The Vulkan kernels first run here, on Mesa's software Vulkan driver (lavapipe): it compiles the
+# SPIR-V a GPU's driver will get, so a kernel that is wrong or crashes its compiler shows here,
+# not in the device's few minutes. Each model trains five steps on the CPU and through Vulkan from
+# the same weights; `check` fails when the losses differ.
+if [[ ",$feature," == *,vulkan,* ]]; then
+  ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 \
+    || apt-get install -y -qq mesa-vulkan-drivers >/dev/null
+  for model in softmax mlp lenet lstm resnet18; do
+    batch=64
+    [ "$model" = resnet18 ] && batch=32
+    # lavapipe complains once per device it opens that XDG_RUNTIME_DIR is unset: noise here.
+    BURN_DEVICE=vulkan "$target/release/d2l-bench" "$model" check --batch "$batch" --backend default \
+      2> >(grep -v XDG_RUNTIME_DIR >&2) \
+      || { echo "error: d2l-bench $model check failed through Vulkan (its output is above)" >&2; exit 1; }
+  done
+fi
 # Builds every chapter's programs with the feature and runs the sections (smoke scale); this also
 # fetches their data into the d2l cache ($data).
 cargo run --release --locked -p d2l-book -- --features "$feature" eval --scale smoke \
