@@ -2,8 +2,9 @@
 //! parameter's gradient after one backward pass, from the same weights and minibatch, on the CPU
 //! and on the device `BURN_DEVICE` names, as the largest difference relative to the gradient's
 //! largest entry (a conv's bias before batch norm has a gradient of exactly zero in exact
-//! arithmetic, so its rows are rounding noise), the losses after one SGD step, and central
-//! differences for the weight where the two sides differ most.
+//! arithmetic, so its rows are rounding noise), the losses after one SGD step, the CPU against
+//! itself from weights changed by 1e-7 (which shows the kinks that make the two sides part), and
+//! central differences for the weight where the two sides differ most.
 //!
 //!     BURN_DEVICE=vulkan cargo run --release -p d2l-bench --example resnet_grads --features vulkan
 use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
@@ -67,6 +68,22 @@ impl ModuleMapper for Nudge {
     }
 }
 
+/// Multiplies every float parameter by 1 + (a uniform draw from [-size, size]) per entry: a
+/// rounding-sized change of the weights.
+struct Jitter {
+    size: f64,
+}
+
+impl ModuleMapper for Jitter {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let size = self.size;
+        param.map(|t| {
+            let noise = Tensor::random(t.dims(), Distribution::Uniform(-size, size), &t.device());
+            t.clone() + t * noise
+        })
+    }
+}
+
 /// The gradients of one training step's loss, with the model moved to `device`.
 fn gradients(model: &ResNet, x: &Tensor<4>, y: &Tensor<1, Int>, device: &Device) -> (f64, GradientsParams) {
     let model = model.clone().fork(device).train();
@@ -111,6 +128,13 @@ fn main() {
     model.visit(&mut itself);
     let worst = itself.rows.iter().filter(|(path, ..)| !path.ends_with("bias")).fold(0f64, |m, r| m.max(r.2));
     println!("the device against itself, largest relative difference of a weight's gradient: {worst:.3e}");
+    // The CPU against itself from weights changed by rounding-sized amounts: where the loss has
+    // kinks close to the weights, the gradient jumps as it does between two devices.
+    let (_, jittered) = gradients(&model.clone().map(&mut Jitter { size: 1e-7 }), &x, &y, &cpu);
+    let mut nearby = Compare { cpu: &on_cpu, device: &jittered, path: vec![], rows: vec![], largest: None };
+    model.visit(&mut nearby);
+    let worst = nearby.rows.iter().filter(|(path, ..)| !path.ends_with("bias")).fold(0f64, |m, r| m.max(r.2));
+    println!("the CPU against itself, weights changed by 1e-7, largest relative difference of a weight's gradient: {worst:.3e}");
     let mut compare = Compare { cpu: &on_cpu, device: &on_device, path: vec![], rows: vec![], largest: None };
     model.visit(&mut compare);
     // A third opinion on the weight where the two differ most: central differences of the CPU's

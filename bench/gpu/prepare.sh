@@ -30,7 +30,8 @@ cargo build --release --locked -p d2l-bench --features "$feature"
 # SPIR-V a GPU's driver will get, so a kernel that is wrong or crashes its compiler shows here,
 # not in the device's few minutes. Each model trains five steps on the CPU and through Vulkan from
 # the same weights; `check` fails when the losses differ. Not ResNet-18: on lavapipe its second
-# loss was off by more than `check` allows in 8 runs of 18 (bench/README.md).
+# loss was off by more than `check` allows in 8 runs of 18: rounding sends some ReLU and max-pool
+# inputs down the other branch, a valid but other gradient (bench/README.md).
 if [[ ",$feature," == *,vulkan,* ]]; then
   ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 \
     || apt-get install -y -qq mesa-vulkan-drivers >/dev/null
