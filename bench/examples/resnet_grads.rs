@@ -12,14 +12,29 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Distribution, TensorData};
 use d2l::prelude::*;
 
-/// Compares two sets of gradients (`cpu`: the reference) of every float parameter, by path.
+/// Compares two sets of gradients of every float parameter, by path: `rows` holds each one's
+/// largest entry in `reference` and largest difference relative to it.
 struct Compare<'a> {
-    cpu: &'a GradientsParams,
-    device: &'a GradientsParams,
+    reference: &'a GradientsParams,
+    other: &'a GradientsParams,
     path: Vec<String>,
     rows: Vec<(String, f64, f64)>,
-    /// The weight whose two gradients differ most: id, path, flat index, CPU's and device's.
+    /// The weight whose two gradients differ most: id, path, flat index, both values.
     largest: Option<(ParamId, String, usize, f32, f32)>,
+}
+
+impl<'a> Compare<'a> {
+    fn of(model: &ResNet, reference: &'a GradientsParams, other: &'a GradientsParams) -> Self {
+        let mut compare = Compare { reference, other, path: vec![], rows: vec![], largest: None };
+        model.visit(&mut compare);
+        compare
+    }
+
+    /// The largest relative difference of a weight's gradient (the biases before batch norm,
+    /// whose gradients are rounding noise, left out).
+    fn worst_weight(&self) -> f64 {
+        self.rows.iter().filter(|(path, ..)| !path.ends_with("bias")).fold(0.0, |m, r| m.max(r.2))
+    }
 }
 
 impl ModuleVisitor for Compare<'_> {
@@ -33,7 +48,7 @@ impl ModuleVisitor for Compare<'_> {
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let values = |grads: &GradientsParams| grads.get::<D>(param.id).map(|g| g.to_data().iter::<f32>().collect::<Vec<_>>());
-        let (Some(a), Some(b)) = (values(self.cpu), values(self.device)) else { return };
+        let (Some(a), Some(b)) = (values(self.reference), values(self.other)) else { return };
         let scale = a.iter().fold(0f32, |m, x| m.max(x.abs())) as f64;
         let worst = a.iter().zip(&b).fold(0f32, |m, (x, y)| m.max((x - y).abs())) as f64;
         let path = self.path.join(".");
@@ -124,19 +139,14 @@ fn main() {
     println!("the same loss there, again: {again:?}");
     // The device against itself: the same gradients twice, unless a kernel races.
     let (_, twice) = gradients(&model, &x, &y, &device);
-    let mut itself = Compare { cpu: &on_device, device: &twice, path: vec![], rows: vec![], largest: None };
-    model.visit(&mut itself);
-    let worst = itself.rows.iter().filter(|(path, ..)| !path.ends_with("bias")).fold(0f64, |m, r| m.max(r.2));
+    let worst = Compare::of(&model, &on_device, &twice).worst_weight();
     println!("the device against itself, largest relative difference of a weight's gradient: {worst:.3e}");
     // The CPU against itself from weights changed by rounding-sized amounts: where the loss has
     // kinks close to the weights, the gradient jumps as it does between two devices.
     let (_, jittered) = gradients(&model.clone().map(&mut Jitter { size: 1e-7 }), &x, &y, &cpu);
-    let mut nearby = Compare { cpu: &on_cpu, device: &jittered, path: vec![], rows: vec![], largest: None };
-    model.visit(&mut nearby);
-    let worst = nearby.rows.iter().filter(|(path, ..)| !path.ends_with("bias")).fold(0f64, |m, r| m.max(r.2));
+    let worst = Compare::of(&model, &on_cpu, &jittered).worst_weight();
     println!("the CPU against itself, weights changed by 1e-7, largest relative difference of a weight's gradient: {worst:.3e}");
-    let mut compare = Compare { cpu: &on_cpu, device: &on_device, path: vec![], rows: vec![], largest: None };
-    model.visit(&mut compare);
+    let compare = Compare::of(&model, &on_cpu, &on_device);
     // A third opinion on the weight where the two differ most: central differences of the CPU's
     // forward pass (which agrees with the device's to 1e-7), no backward kernel involved.
     if let Some((id, path, index, on_cpu, there)) = compare.largest.clone() {
