@@ -2,8 +2,9 @@
 # Prepares the GPU check for a lent machine that has a GPU but no Rust toolchain and no network
 # (the `device` tool): builds the benchmark and the section programs here with a GPU feature of
 # the d2l crate, checks the benchmark's models through Vulkan on Mesa's software driver (a build
-# with `vulkan`), runs the sections here once at smoke scale (on the CPU, where no GPU is found),
-# and packs two bundles, each under the tool's 64 MiB of carried files:
+# with `vulkan`) and has NVIDIA's compilers build their CUDA kernels (a build with `cuda`), runs
+# the sections here once at smoke scale (on the CPU, where no GPU is found), and packs two
+# bundles, each under the tool's 64 MiB of carried files:
 #
 #   .gpu/sections  the chapter programs of softmax regression and LeNet, Fashion-MNIST
 #   .gpu/bench     the benchmark binary, the programs of the RNN chapter and of the builders'
@@ -32,6 +33,10 @@ if [[ ",$feature," == *,vulkan,* ]]; then
   ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 \
     || { apt-get update -qq && apt-get install -y -qq mesa-vulkan-drivers >/dev/null; }
   bench/gpu/check-vulkan.sh "$target/release/d2l-bench"
+fi
+# The CUDA kernels compile here with NVIDIA's NVRTC and ptxas against a stand-in driver.
+if [[ ",$feature," == *,cuda,* ]]; then
+  bench/gpu/check-cuda.sh "$target/release/d2l-bench"
 fi
 # Builds every chapter's programs with the feature and runs the sections (smoke scale); this also
 # fetches their data into the d2l cache ($data).

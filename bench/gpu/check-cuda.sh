@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# burn's CUDA backend without a GPU: the benchmark's models train and infer through CUDA against
+# a stand-in for NVIDIA's driver (fake-libcuda.c), which runs no kernel, so their numbers mean
+# nothing; but each kernel is made as for a GPU: cubecl writes CUDA C++, NVIDIA's NVRTC compiles
+# it to PTX, and ptxas, the assembler in NVIDIA's toolkit, must turn every PTX into machine code
+# for an H100 (sm_90a), as the driver would. Batch sizes are those of bench/gpu/run.sh (its checks,
+# its timings), since kernels are chosen per shape. scripts/test and bench/gpu/prepare.sh run it.
+#
+#   bench/gpu/check-cuda.sh D2L_BENCH    (a d2l-bench binary built with the `cuda` feature)
+#
+# NVRTC, the headers and ptxas: from CUDA_PATH where set (a CUDA toolkit); otherwise NVIDIA's
+# wheels pinned in cuda-requirements.txt, installed once from PyPI into D2L_CUDA_DIR
+# (~/.cache/d2l-rs/cuda-13.0).
+set -euo pipefail
+bench="${1:?usage: bench/gpu/check-cuda.sh D2L_BENCH}"
+here="$(cd "$(dirname "$0")" && pwd)"
+
+if [ -z "${CUDA_PATH:-}" ]; then
+  toolkit="${D2L_CUDA_DIR:-$HOME/.cache/d2l-rs/cuda-13.0}"
+  if [ ! -x "$toolkit/nvidia/cu13/bin/ptxas" ]; then
+    echo "== NVRTC, CUDA's headers and ptxas from PyPI into $toolkit"
+    # Into a folder beside, then moved: an install cut short leaves nothing that looks whole.
+    rm -rf "$toolkit.part"
+    pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$toolkit.part" \
+      -r "$here/cuda-requirements.txt"
+    rm -rf "$toolkit" && mv "$toolkit.part" "$toolkit"
+  fi
+  export CUDA_PATH="$toolkit/nvidia/cu13"
+fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cc -shared -fPIC -O2 -o "$work/libcuda.so.1" "$here/fake-libcuda.c"
+# The stand-in comes first; NVRTC is found beside the toolkit's other libraries (pip's layout has
+# lib/, a toolkit lib64/).
+export LD_LIBRARY_PATH="$work:$CUDA_PATH/lib:$CUDA_PATH/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+run() { # run MODEL MODE BATCH: kernels' PTX into $work/ptx/MODEL-MODE-BATCH
+  local ptx="$work/ptx/$1-$2-$3"
+  mkdir -p "$ptx"
+  # A build with `vulkan` too opens Mesa's drivers, which complain that XDG_RUNTIME_DIR is unset.
+  BURN_DEVICE=cuda FAKE_CUDA_PTX_DIR="$ptx" "$bench" "$1" "$2" --batch "$3" --warmup 1 --iters 2 \
+    --min-seconds 0 --backend default > "$work/out" 2> >(grep -v XDG_RUNTIME_DIR >&2) \
+    || { cat "$work/out"; echo "error: d2l-bench $1 $2 --batch $3 failed through CUDA with the stand-in driver (above)" >&2; exit 1; }
+  echo "   $1 $2, batch $3: $(find "$ptx" -name '*.ptx' | wc -l) kernels"
+}
+echo "== through CUDA with the stand-in driver ($CUDA_PATH)"
+for model in softmax mlp lenet lstm resnet18; do
+  case "$model" in resnet18) small=32 large=128 ;; lstm) small=64 large=1024 ;; *) small=64 large=256 ;; esac
+  run "$model" train "$small"
+  run "$model" train "$large"
+  run "$model" infer "$large"
+done
+
+echo "== ptxas -arch=sm_90a on each kernel"
+# One of each: most kernels come back in several runs.
+find "$work/ptx" -name '*.ptx' -exec sha1sum {} + | sort -k1,1 -u | cut -d' ' -f3- > "$work/kernels"
+failed=0
+while read -r kernel; do
+  "$CUDA_PATH/bin/ptxas" -arch=sm_90a -o /dev/null "$kernel" 2> "$work/ptxas.log" && continue
+  failed=$((failed + 1))
+  echo "error: ptxas refused ${kernel#"$work/ptx/"}:" >&2
+  head -n 5 "$work/ptxas.log" >&2
+done < "$work/kernels"
+distinct=$(wc -l < "$work/kernels")
+[ "$failed" = 0 ] || { echo "error: ptxas refused $failed of $distinct distinct kernels" >&2; exit 1; }
+echo "   all $distinct distinct kernels assembled"
