@@ -6,13 +6,20 @@
 # for an H100 (sm_90a), as the driver would. Batch sizes are those of bench/gpu/run.sh (its checks,
 # its timings), since kernels are chosen per shape. scripts/test and bench/gpu/prepare.sh run it.
 #
-#   bench/gpu/check-cuda.sh D2L_BENCH    (a d2l-bench binary built with the `cuda` feature)
+#   bench/gpu/check-cuda.sh D2L_BENCH [PROGRAM SECTION]...
+#
+# D2L_BENCH: a d2l-bench binary built with the `cuda` feature. Each PROGRAM SECTION pair (a
+# chapter's program built by `d2l-book --features cuda eval`, and a section of it) runs at smoke
+# scale too, and must finish: prepare.sh passes the sections it carries to the GPU. Not one whose
+# code reads values that a kernel computed and acts on them (the RNN section's one-hot encoding
+# checks its indices on the device): with no kernel run, those values are whatever memory held.
 #
 # NVRTC, the headers and ptxas: from CUDA_PATH where set (a CUDA toolkit); otherwise NVIDIA's
 # wheels pinned in cuda-requirements.txt, installed once from PyPI into D2L_CUDA_DIR
 # (~/.cache/d2l-rs/cuda-13.0).
 set -euo pipefail
-bench="${1:?usage: bench/gpu/check-cuda.sh D2L_BENCH}"
+bench="${1:?usage: bench/gpu/check-cuda.sh D2L_BENCH [PROGRAM SECTION]...}"
+shift
 here="$(cd "$(dirname "$0")" && pwd)"
 
 if [ -z "${CUDA_PATH:-}" ]; then
@@ -49,6 +56,16 @@ for model in softmax mlp lenet lstm resnet18; do
   run "$model" train "$small"
   run "$model" train "$large"
   run "$model" infer "$large"
+done
+
+while [ $# -ge 2 ]; do
+  ptx="$work/ptx/$2"
+  mkdir -p "$ptx"
+  D2L_SCALE=smoke D2L_OUT_DIR="$work/plots" BURN_DEVICE=cuda FAKE_CUDA_PTX_DIR="$ptx" "$1" "$2/burn" \
+    > "$work/out" 2> >(grep -v XDG_RUNTIME_DIR >&2) \
+    || { cat "$work/out"; echo "error: section $2 ($1) failed through CUDA with the stand-in driver (above)" >&2; exit 1; }
+  echo "   section $2: $(find "$ptx" -name '*.ptx' | wc -l) kernels"
+  shift 2
 done
 
 echo "== ptxas -arch=sm_90a on each kernel"

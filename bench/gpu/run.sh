@@ -48,7 +48,7 @@ features="$(cat "$dir/feature")"
 apis="$(echo "$features" | tr ',' ' ')"
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
-  echo "features: $features; CUDA_PATH: ${CUDA_PATH:-none}; libnvrtc: $(ls "${CUDA_PATH:-/nonexistent}"/lib64/libnvrtc.so* 2>/dev/null | head -n 1)"
+  echo "features: $features; CUDA_PATH: ${CUDA_PATH:-none}; libnvrtc: $(ls "${CUDA_PATH:-/nonexistent}"/lib{64,}/libnvrtc.so* 2>/dev/null | head -n 1)"
 } | tee "$out/gpu.txt"
 export D2L_DATA_DIR="$PWD/$dir/data"
 
