@@ -62,9 +62,13 @@ while [ $# -ge 2 ]; do
   ptx="$work/ptx/$2"
   mkdir -p "$ptx"
   D2L_SCALE=smoke D2L_OUT_DIR="$work/plots" BURN_DEVICE=cuda FAKE_CUDA_PTX_DIR="$ptx" "$1" "$2/burn" \
-    > "$work/out" 2> >(grep -v XDG_RUNTIME_DIR >&2) \
-    || { cat "$work/out"; echo "error: section $2 ($1) failed through CUDA with the stand-in driver (above)" >&2; exit 1; }
-  echo "   section $2: $(find "$ptx" -name '*.ptx' | wc -l) kernels"
+    > "$work/out" 2> "$work/err" \
+    || { cat "$work/out"; grep -v XDG_RUNTIME_DIR "$work/err" >&2
+         echo "error: section $2 ($1) failed through CUDA with the stand-in driver (above)" >&2; exit 1; }
+  # d2l::device() names the device it computes on: the stand-in's card, through CUDA.
+  grep -q '^d2l: computing on NVIDIA .*stand-in.*Cuda' "$work/err" \
+    || { cat "$work/err" >&2; echo "error: section $2 did not say it computes on the stand-in's GPU" >&2; exit 1; }
+  echo "   section $2: $(find "$ptx" -name '*.ptx' | wc -l) kernels, $(grep -m1 '^d2l: computing on' "$work/err")"
   shift 2
 done
 
