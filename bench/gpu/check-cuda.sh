@@ -20,6 +20,7 @@
 set -euo pipefail
 bench="${1:?usage: bench/gpu/check-cuda.sh D2L_BENCH [PROGRAM SECTION]...}"
 shift
+[ $(($# % 2)) = 0 ] || { echo "error: sections come in pairs, PROGRAM SECTION; got: $*" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 
 if [ -z "${CUDA_PATH:-}" ]; then
@@ -28,8 +29,9 @@ if [ -z "${CUDA_PATH:-}" ]; then
     echo "== NVRTC, CUDA's headers and ptxas from PyPI into $toolkit"
     # Into a folder beside, then moved: an install cut short leaves nothing that looks whole.
     rm -rf "$toolkit.part"
-    pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$toolkit.part" \
-      -r "$here/cuda-requirements.txt"
+    pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+      --target "$toolkit.part" -r "$here/cuda-requirements.txt" \
+      || { echo "error: pip could not install $here/cuda-requirements.txt from PyPI; set CUDA_PATH to a CUDA toolkit instead" >&2; exit 1; }
     rm -rf "$toolkit" && mv "$toolkit.part" "$toolkit"
   fi
   export CUDA_PATH="$toolkit/nvidia/cu13"
