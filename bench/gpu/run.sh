@@ -49,6 +49,8 @@ apis="$(echo "$features" | tr ',' ' ')"
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
   echo "features: $features; CUDA_PATH: ${CUDA_PATH:-none}; libnvrtc: $(ls "${CUDA_PATH:-/nonexistent}"/lib{64,}/libnvrtc.so* 2>/dev/null | head -n 1)"
+  # The driver cannot load PTX from a newer toolkit than its own CUDA (nvidia-smi's first line).
+  echo "toolkit: $("${CUDA_PATH:-/nonexistent}/bin/nvcc" --version 2>/dev/null | grep -o 'release [0-9.]*' || echo 'no nvcc')"
 } | tee "$out/gpu.txt"
 export D2L_DATA_DIR="$PWD/$dir/data"
 
