@@ -262,7 +262,7 @@ CUresult cuLaunchKernel(Function *function, unsigned gx, unsigned gy, unsigned g
   int limit = function->max_dynamic_shared > MAX_SHARED_DEFAULT ? function->max_dynamic_shared
                                                                  : MAX_SHARED_DEFAULT;
   if (bx * by * bz > MAX_THREADS_PER_BLOCK || bx > 1024 || by > 1024 || bz > 64 ||
-      gy > 65535 || gz > 65535 || gx * gy * gz == 0 || bx * by * bz == 0 || shared > (unsigned)limit)
+      gy > 65535 || gz > 65535 || gx == 0 || gy == 0 || gz == 0 || bx * by * bz == 0 || shared > (unsigned)limit)
     return CUDA_ERROR_INVALID_VALUE;
   return CUDA_SUCCESS;
 }
