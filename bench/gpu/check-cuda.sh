@@ -4,7 +4,7 @@
 # nothing; but each kernel is made as for a GPU: cubecl writes CUDA C++, NVIDIA's NVRTC compiles
 # it to PTX, and ptxas, the assembler in NVIDIA's toolkit, must turn every PTX into machine code
 # for an H100 (sm_90a), as the driver would. Batch sizes are those of bench/gpu/run.sh (its checks,
-# its timings), since kernels are chosen per shape. scripts/test and bench/gpu/prepare.sh run it.
+# its timings; models.sh), since kernels are chosen per shape. scripts/test and bench/gpu/prepare.sh run it.
 #
 #   bench/gpu/check-cuda.sh D2L_BENCH [PROGRAM SECTION]...
 #
@@ -20,6 +20,7 @@
 set -euo pipefail
 bench="${1:?usage: bench/gpu/check-cuda.sh D2L_BENCH [PROGRAM SECTION]...}"
 shift
+sections=("$@")
 [ $(($# % 2)) = 0 ] || { echo "error: sections come in pairs, PROGRAM SECTION; got: $*" >&2; exit 2; }
 here="$(cd "$(dirname "$0")" && pwd)"
 
@@ -43,35 +44,36 @@ cc -shared -fPIC -O2 -o "$work/libcuda.so.1" "$here/fake-libcuda.c"
 # lib/, a toolkit lib64/).
 export LD_LIBRARY_PATH="$work:$CUDA_PATH/lib:$CUDA_PATH/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
-run() { # run MODEL MODE BATCH: kernels' PTX into $work/ptx/MODEL-MODE-BATCH
-  local ptx="$work/ptx/$1-$2-$3"
+. "$here/models.sh"
+through_cuda() { # through_cuda WHAT COMMAND...: runs COMMAND through the stand-in, and must finish;
+  # its kernels' PTX go to $ptx (named after WHAT), its stderr to $work/err
+  ptx="$work/ptx/${1//[^A-Za-z0-9.-]/_}"
   mkdir -p "$ptx"
+  BURN_DEVICE=cuda FAKE_CUDA_PTX_DIR="$ptx" "${@:2}" > "$work/out" 2> "$work/err" && return
+  cat "$work/out"
   # A build with `vulkan` too opens Mesa's drivers, which complain that XDG_RUNTIME_DIR is unset.
-  BURN_DEVICE=cuda FAKE_CUDA_PTX_DIR="$ptx" "$bench" "$1" "$2" --batch "$3" --warmup 1 --iters 2 \
-    --min-seconds 0 --backend default > "$work/out" 2> >(grep -v XDG_RUNTIME_DIR >&2) \
-    || { cat "$work/out"; echo "error: d2l-bench $1 $2 --batch $3 failed through CUDA with the stand-in driver (above)" >&2; exit 1; }
-  echo "   $1 $2, batch $3: $(find "$ptx" -name '*.ptx' | wc -l) kernels"
+  grep -v XDG_RUNTIME_DIR "$work/err" >&2
+  echo "error: $1 failed through CUDA with the stand-in driver (above)" >&2
+  exit 1
 }
-echo "== through CUDA with the stand-in driver ($CUDA_PATH)"
-for model in softmax mlp lenet lstm resnet18; do
-  case "$model" in resnet18) small=32 large=128 ;; lstm) small=64 large=1024 ;; *) small=64 large=256 ;; esac
-  run "$model" train "$small"
-  run "$model" train "$large"
-  run "$model" infer "$large"
-done
+kernels() { find "$ptx" -name '*.ptx' | wc -l; }
 
-while [ $# -ge 2 ]; do
-  ptx="$work/ptx/$2"
-  mkdir -p "$ptx"
-  D2L_SCALE=smoke D2L_OUT_DIR="$work/plots" BURN_DEVICE=cuda FAKE_CUDA_PTX_DIR="$ptx" "$1" "$2/burn" \
-    > "$work/out" 2> "$work/err" \
-    || { cat "$work/out"; grep -v XDG_RUNTIME_DIR "$work/err" >&2
-         echo "error: section $2 ($1) failed through CUDA with the stand-in driver (above)" >&2; exit 1; }
+echo "== through CUDA with the stand-in driver ($CUDA_PATH)"
+for model in $gpu_models; do
+  for run in "train $(check_batch "$model")" "train $(timing_batch "$model")" "infer $(timing_batch "$model")"; do
+    read -r mode batch <<< "$run"
+    through_cuda "d2l-bench $model $mode --batch $batch" "$bench" "$model" "$mode" --batch "$batch" \
+      --warmup 1 --iters 2 --min-seconds 0 --backend default
+    echo "   $model $mode, batch $batch: $(kernels) kernels"
+  done
+done
+for ((i = 0; i < ${#sections[@]}; i += 2)); do
+  program="${sections[i]}" section="${sections[i + 1]}"
+  D2L_SCALE=smoke D2L_OUT_DIR="$work/plots" through_cuda "section $section" "$program" "$section/burn"
   # d2l::device() names the device it computes on: the stand-in's card, through CUDA.
   grep -q '^d2l: computing on NVIDIA .*stand-in.*Cuda' "$work/err" \
-    || { cat "$work/err" >&2; echo "error: section $2 did not say it computes on the stand-in's GPU" >&2; exit 1; }
-  echo "   section $2: $(find "$ptx" -name '*.ptx' | wc -l) kernels, $(grep -m1 '^d2l: computing on' "$work/err")"
-  shift 2
+    || { cat "$work/err" >&2; echo "error: section $section did not say it computes on the stand-in's GPU" >&2; exit 1; }
+  echo "   section $section: $(kernels) kernels, $(grep -m1 '^d2l: computing on' "$work/err")"
 done
 
 echo "== ptxas -arch=sm_90a on each kernel"

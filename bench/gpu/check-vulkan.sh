@@ -8,7 +8,8 @@
 #   bench/gpu/check-vulkan.sh D2L_BENCH    (a d2l-bench binary built with the `vulkan` feature)
 set -euo pipefail
 bench="${1:?usage: bench/gpu/check-vulkan.sh D2L_BENCH}"
-for model in softmax mlp lenet lstm resnet18; do
+. "$(dirname "$0")/models.sh"
+for model in $gpu_models; do
   # lavapipe complains once per device it opens that XDG_RUNTIME_DIR is unset: noise here.
   BURN_DEVICE=vulkan "$bench" "$model" check --batch 32 --backend default \
     2> >(grep -v XDG_RUNTIME_DIR >&2) \

@@ -17,10 +17,11 @@
 # and minibatches and compares the losses. The table times burn through the API TIMED_API (the
 # build's first, or Vulkan where no model ran through it); each measurement is repeated REPS
 # times (2), both sides in turns.
-# For a dry run elsewhere: MODELS (default "softmax mlp lenet resnet18 lstm"), TORCH_DEVICE
+# For a dry run elsewhere: MODELS (default: models.sh's five), TORCH_DEVICE
 # (cuda), PYTHON (python3).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. bench/gpu/models.sh
 part="${1:?usage: bench/gpu/run.sh sections|bench}"
 dir=".gpu/$part" final="${OUT:-/tmp/d2l-gpu}" out=/tmp/d2l-gpu-work/$part
 [ -d "$dir" ] || { echo "error: $dir is missing: run bench/gpu/prepare.sh here first, and carry $dir" >&2; exit 2; }
@@ -93,12 +94,10 @@ case "$part" in
   bench)
     section chapter_builders-guide use-gpu
     section chapter_recurrent-neural-networks rnn-concise
-    models="${MODELS:-softmax mlp lenet resnet18 lstm}" timed="${TIMED_API:-${apis%% *}}"
+    models="${MODELS:-$gpu_models}" timed="${TIMED_API:-${apis%% *}}"
     check() { # check API: each model's CPU and GPU losses -> check.jsonl
       for model in $models; do
-        batch=64
-        [ "$model" = resnet18 ] && batch=32
-        BURN_DEVICE="$1" timeout "${MEASURE_TIMEOUT:-60}" /tmp/d2l-gpu-bin/d2l-bench "$model" check --batch "$batch" --backend default 2>>"$out/bench-stderr.log" | tee -a "$out/check.jsonl"
+        BURN_DEVICE="$1" timeout "${MEASURE_TIMEOUT:-60}" /tmp/d2l-gpu-bin/d2l-bench "$model" check --batch "$(check_batch "$model")" --backend default 2>>"$out/bench-stderr.log" | tee -a "$out/check.jsonl"
       done
     }
     check "$timed"
@@ -119,9 +118,7 @@ case "$part" in
     }
     for rep in $(seq "${REPS:-2}"); do
       for model in $models; do
-        batch=256
-        [ "$model" = resnet18 ] && batch=128
-        [ "$model" = lstm ] && batch=1024
+        batch="$(timing_batch "$model")"
         for mode in train infer; do
           echo "== repetition $rep: $model $mode"
           measure "${PYTHON:-python3}" -W ignore bench/torch_bench.py "$model" "$mode" --batch "$batch" --iters 20 --min-seconds 1 --threads 4 --device "${TORCH_DEVICE:-cuda}"
