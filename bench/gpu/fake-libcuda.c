@@ -33,7 +33,7 @@ enum {
   CUDA_ERROR_NOT_SUPPORTED = 801,
 };
 
-// The limits of an H100 SXM, as its driver reports them.
+// The limits of an H100 SXM, as its driver reports them; an H200's are the same (more memory).
 #define MAX_THREADS_PER_BLOCK 1024
 #define MAX_SHARED_DEFAULT (48 * 1024)
 #define MAX_SHARED_OPTIN (227 * 1024)
