@@ -11,7 +11,7 @@ bench="${1:?usage: bench/gpu/check-vulkan.sh D2L_BENCH}"
 . "$(dirname "$0")/models.sh"
 for model in $gpu_models; do
   # lavapipe complains once per device it opens that XDG_RUNTIME_DIR is unset: noise here.
-  BURN_DEVICE=vulkan "$bench" "$model" check --batch 32 --backend default \
+  BURN_DEVICE=vulkan "$bench" "$model" check --batch "$(check_batch "$model")" --backend default \
     2> >(grep -v XDG_RUNTIME_DIR >&2) \
     || { echo "error: d2l-bench $model check failed through Vulkan (its output is above)" >&2; exit 1; }
 done
