@@ -50,14 +50,14 @@ impl ModuleVisitor for Compare<'_> {
         let values = |grads: &GradientsParams| grads.get::<D>(param.id).map(|g| g.to_data().iter::<f32>().collect::<Vec<_>>());
         let (Some(a), Some(b)) = (values(self.reference), values(self.other)) else { return };
         let scale = a.iter().fold(0f32, |m, x| m.max(x.abs())) as f64;
-        let worst = a.iter().zip(&b).fold(0f32, |m, (x, y)| m.max((x - y).abs())) as f64;
         let path = self.path.join(".");
+        // The largest difference, and where it is.
         let (index, gap) = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).enumerate().fold((0, 0f32), |m, (i, d)| if d > m.1 { (i, d) } else { m });
         let widest = self.largest.as_ref().map_or(0.0, |(.., x, y)| (x - y).abs());
         if !path.ends_with("bias") && gap > widest {
             self.largest = Some((param.id, path.clone(), index, a[index], b[index]));
         }
-        self.rows.push((path, scale, worst / scale.max(1e-30)));
+        self.rows.push((path, scale, gap as f64 / scale.max(1e-30)));
     }
 }
 
