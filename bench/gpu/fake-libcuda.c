@@ -35,6 +35,10 @@ enum {
 
 // The limits of an H100 SXM, as its driver reports them; an H200's are the same (more memory).
 #define MAX_THREADS_PER_BLOCK 1024
+#define MAX_BLOCK_DIM_XY 1024
+#define MAX_BLOCK_DIM_Z 64
+#define MAX_GRID_DIM_X 2147483647
+#define MAX_GRID_DIM_YZ 65535
 #define MAX_SHARED_DEFAULT (48 * 1024)
 #define MAX_SHARED_OPTIN (227 * 1024)
 #define TOTAL_MEMORY (80ull << 30)
@@ -42,10 +46,10 @@ enum {
 static int attribute(int attrib) {
   switch (attrib) {
     case 1: return MAX_THREADS_PER_BLOCK;
-    case 2: case 3: return 1024;     // block dimensions x, y
-    case 4: return 64;               // block dimension z
-    case 5: return 2147483647;       // grid dimension x
-    case 6: case 7: return 65535;    // grid dimensions y, z
+    case 2: case 3: return MAX_BLOCK_DIM_XY;
+    case 4: return MAX_BLOCK_DIM_Z;
+    case 5: return MAX_GRID_DIM_X;
+    case 6: case 7: return MAX_GRID_DIM_YZ;
     case 8: return MAX_SHARED_DEFAULT;
     case 10: return 32;              // warp size
     case 12: return 65536;           // registers per block
@@ -261,8 +265,9 @@ CUresult cuLaunchKernel(Function *function, unsigned gx, unsigned gy, unsigned g
   (void)stream; (void)params; (void)extra;
   int limit = function->max_dynamic_shared > MAX_SHARED_DEFAULT ? function->max_dynamic_shared
                                                                  : MAX_SHARED_DEFAULT;
-  if (bx * by * bz > MAX_THREADS_PER_BLOCK || bx > 1024 || by > 1024 || bz > 64 ||
-      gy > 65535 || gz > 65535 || gx == 0 || gy == 0 || gz == 0 || bx * by * bz == 0 || shared > (unsigned)limit)
+  if (bx * by * bz > MAX_THREADS_PER_BLOCK || bx > MAX_BLOCK_DIM_XY || by > MAX_BLOCK_DIM_XY ||
+      bz > MAX_BLOCK_DIM_Z || gy > MAX_GRID_DIM_YZ || gz > MAX_GRID_DIM_YZ || gx == 0 || gy == 0 ||
+      gz == 0 || bx * by * bz == 0 || shared > (unsigned)limit)
     return CUDA_ERROR_INVALID_VALUE;
   return CUDA_SUCCESS;
 }
