@@ -152,10 +152,16 @@ CUresult cuEventElapsedTime(float *ms, CUevent start, CUevent end) {
   return CUDA_SUCCESS;
 }
 
-// Memory: "device" pointers are host pointers, so copies of any direction are memcpy.
+// Memory: "device" pointers are host pointers, so copies of any direction are memcpy. Zeroed: no
+// kernel runs, so a kernel's output reads back as whatever the memory held, and some code acts on
+// it (burn's one_hot casts the largest index it reads back, and heap leftovers that are NaN or
+// huge made that panic at random; bench/README.md).
 static CUresult allocate(void **ptr, size_t size) {
-  *ptr = aligned_alloc(512, (size + 511) / 512 * 512);
-  return *ptr ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+  size_t rounded = (size + 511) / 512 * 512;
+  *ptr = aligned_alloc(512, rounded);
+  if (*ptr == NULL) return CUDA_ERROR_OUT_OF_MEMORY;
+  memset(*ptr, 0, rounded);
+  return CUDA_SUCCESS;
 }
 CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t size) { return allocate((void **)ptr, size); }
 CUresult cuMemAllocAsync(CUdeviceptr *ptr, size_t size, CUstream stream) {
